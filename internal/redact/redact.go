@@ -1,0 +1,100 @@
+// Package redact removes access tokens and secrets from URLs, strings and
+// errors. wxmaterial keeps tokens out of every URL above its innermost
+// transport; this package is the second line of defence for the few URLs
+// that must carry a secret (the token endpoints) and for anything that
+// might still hold one.
+package redact
+
+import (
+	"errors"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Marker replaces a redacted value.
+const Marker = "REDACTED"
+
+// Params are the query parameters and JSON fields whose values are secret.
+var Params = []string{"access_token", "secret", "corpsecret", "appsecret", "authorizer_access_token", "component_access_token", "suite_access_token"}
+
+// pattern finds name=value (query strings, form bodies, url.Error text) and
+// "name":"value" (JSON bodies) for every secret parameter.
+var pattern = func() *regexp.Regexp {
+	names := strings.Join(Params, "|")
+	return regexp.MustCompile(`(?i)((?:^|[?&;\s"',{])(?:` + names + `)(?:=|"\s*:\s*"))([^&\s"',;}]*)`)
+}()
+
+// String replaces the values of every secret parameter in s, whether s is a
+// URL, a query, a JSON body or an error message.
+func String(s string) string {
+	return pattern.ReplaceAllString(s, "${1}"+Marker)
+}
+
+// Secrets replaces every occurrence of the given literal secrets in s (for
+// values that may appear outside a name=value form). Empty secrets are
+// ignored.
+func Secrets(s string, secrets ...string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, Marker)
+		}
+	}
+	return s
+}
+
+// URL returns u as a string with the values of secret query parameters
+// replaced. u is not modified.
+func URL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		q := c.Query()
+		for k := range q {
+			for _, p := range Params {
+				if strings.EqualFold(k, p) {
+					for i := range q[k] {
+						q[k][i] = Marker
+					}
+				}
+			}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.String()
+}
+
+// Error returns err with every secret removed from its message. The result
+// keeps err in its chain, so errors.Is and errors.As still work, and every
+// *url.Error in the chain has its URL redacted in place of a copy.
+func Error(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// A *url.Error prints its URL; the chain may hold the caller's copy,
+		// so rewrite it: its URL never leaves this package unredacted.
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			ue.URL = URL(u)
+		} else {
+			ue.URL = String(ue.URL)
+		}
+	}
+	msg := Secrets(String(err.Error()), secrets...)
+	if msg == err.Error() {
+		return err
+	}
+	return &redacted{msg: msg, err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }

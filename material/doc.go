@@ -1,0 +1,34 @@
+// Package material is the vocabulary of wxmaterial: the kinds of media, the
+// files to upload (Source), what comes back (Media, Content, Asset, Item),
+// the interfaces both platforms implement (Service, Library, URLUploader),
+// the errors they share and each platform's limits as data.
+//
+// It imports nothing else of wxmaterial. The clients live in
+// github.com/wxmaterial/wxmaterial/officialaccount (WeChat Official Accounts)
+// and github.com/wxmaterial/wxmaterial/work (one WeCom agent); an in-memory
+// fake and a conformance suite in .../material/materialtest.
+//
+// # One interface, two platforms
+//
+// Code that takes a Service uploads and downloads temporary media on either
+// platform. What only one platform has is a separate interface: Library for
+// the Official Account permanent library, URLUploader for WeCom's
+// upload-by-URL jobs. Check for them with a type assertion.
+//
+// # Errors
+//
+// Every error a client returns matches one or more sentinels with
+// errors.Is: ErrNotFound, ErrTooLarge, ErrInvalidFormat, ErrUnsupported,
+// ErrQuota, ErrUnauthorized, ErrBusy and the rest. A platform's answer is an
+// *APIError (platform, endpoint, errcode, message, request id); an input
+// refused before sending is a *ValidationError naming the limit it breaks;
+// a failed upload-by-URL job is a *JobError.
+//
+// # Limits
+//
+// Rules holds the current size and format limits of every kind on every
+// upload API of both platforms (from api-spec.md §4). Clients check them
+// before a byte is sent; RuleFor and Rule.Validate let applications check
+// early too. The platform's own verdict is still decoded if a limit changes
+// upstream.
+package material

@@ -1,0 +1,194 @@
+package material
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+const (
+	kb = 1 << 10
+	mb = 1 << 20
+)
+
+// Rule is one platform's limit for one kind on one upload API: sizes and
+// formats, checked before anything is sent.
+type Rule struct {
+	Platform    Platform
+	API         API
+	Kind        Kind
+	MinSize     int64         // the smallest accepted size in bytes
+	MaxSize     int64         // the largest accepted size in bytes
+	Formats     []Format      // accepted formats, judged by the bytes; nil accepts any
+	MaxDuration time.Duration // longest voice playback; not checked here (it needs decoding), the platform checks it
+	Source      string        // where the numbers come from (api-spec.md §4)
+}
+
+// Rules are the current limits of both platforms (api-spec.md §4, current
+// values; older documents gave smaller ones). A kind absent from an API is
+// unsupported there.
+var Rules = []Rule{
+	// Official Account temporary media (media/upload).
+	{OfficialAccount, APITemporary, KindImage, 1, 10 * mb, []Format{FormatJPEG, FormatPNG, FormatGIF}, 0, "OA uploadtempmedia"},
+	{OfficialAccount, APITemporary, KindVoice, 1, 2 * mb, []Format{FormatAMR, FormatMP3}, 60 * time.Second, "OA uploadtempmedia"},
+	{OfficialAccount, APITemporary, KindVideo, 1, 10 * mb, []Format{FormatMP4}, 0, "OA uploadtempmedia"},
+	{OfficialAccount, APITemporary, KindThumb, 1, 64 * kb, []Format{FormatJPEG}, 0, "OA uploadtempmedia"},
+	// Official Account permanent library (material/add_material).
+	{OfficialAccount, APIPermanent, KindImage, 1, 10 * mb, []Format{FormatBMP, FormatPNG, FormatJPEG, FormatGIF}, 0, "OA addmaterial"},
+	{OfficialAccount, APIPermanent, KindVoice, 1, 2 * mb, []Format{FormatMP3, FormatWMA, FormatWAV, FormatAMR}, 60 * time.Second, "OA addmaterial"},
+	{OfficialAccount, APIPermanent, KindVideo, 1, 10 * mb, []Format{FormatMP4}, 0, "OA addmaterial"},
+	{OfficialAccount, APIPermanent, KindThumb, 1, 64 * kb, []Format{FormatJPEG}, 0, "OA addmaterial"},
+	// Official Account images for articles (media/uploadimg): under 1 MB.
+	{OfficialAccount, APIImage, KindImage, 1, 1*mb - 1, []Format{FormatJPEG, FormatPNG}, 0, "OA uploadimage"},
+	// WeCom temporary media (media/upload): every file more than 5 bytes.
+	{WeCom, APITemporary, KindImage, 6, 10 * mb, []Format{FormatJPEG, FormatPNG}, 0, "WC 90253"},
+	{WeCom, APITemporary, KindVoice, 6, 2 * mb, []Format{FormatAMR}, 60 * time.Second, "WC 90253"},
+	{WeCom, APITemporary, KindVideo, 6, 10 * mb, []Format{FormatMP4}, 0, "WC 90253"},
+	{WeCom, APITemporary, KindFile, 6, 20 * mb, nil, 0, "WC 90253"},
+	// WeCom images for rich text (media/uploadimg): 5 B to 2 MB; the page
+	// names no format, JPG/PNG per third-party summaries.
+	{WeCom, APIImage, KindImage, 6, 2 * mb, []Format{FormatJPEG, FormatPNG}, 0, "WC 90256"},
+	// WeCom attachments (media/upload_attachment): as media/upload.
+	{WeCom, APIAttachment, KindImage, 6, 10 * mb, []Format{FormatJPEG, FormatPNG}, 0, "WC 95098"},
+	{WeCom, APIAttachment, KindVideo, 6, 10 * mb, []Format{FormatMP4}, 0, "WC 95098"},
+	{WeCom, APIAttachment, KindFile, 6, 20 * mb, nil, 0, "WC 95098"},
+	// WeCom upload by URL: checked by the platform when it downloads.
+	{WeCom, APIUploadByURL, KindVideo, 6, MaxURLUploadSize, []Format{FormatMP4}, 0, "WC 96219"},
+	{WeCom, APIUploadByURL, KindFile, 6, MaxURLUploadSize, nil, 0, "WC 96219"},
+}
+
+// RuleFor returns the rule for a kind on an API of a platform. A kind the
+// API lacks gives an error matching ErrUnsupported (and ErrInvalidInput when
+// the kind is not a kind at all).
+func RuleFor(p Platform, api API, k Kind) (Rule, error) {
+	if !k.Valid() {
+		return Rule{}, &ValidationError{Platform: p, API: api, Field: "kind", Value: string(k), Problem: fmt.Sprintf("unknown kind (want one of %s)", joinKinds(Kinds)), Err: []error{ErrInvalidInput, ErrUnsupported}}
+	}
+	var have []Kind
+	for _, r := range Rules {
+		if r.Platform == p && r.API == api {
+			if r.Kind == k {
+				return r, nil
+			}
+			have = append(have, r.Kind)
+		}
+	}
+	problem := fmt.Sprintf("%s %s uploads take %s, not %s", p, api, joinKinds(have), k)
+	if len(have) == 0 {
+		problem = fmt.Sprintf("%s has no %s uploads", p, api)
+	}
+	return Rule{}, &ValidationError{Platform: p, API: api, Kind: k, Field: "kind", Problem: problem, Err: []error{ErrUnsupported}}
+}
+
+// KindsFor lists the kinds an API of a platform takes.
+func KindsFor(p Platform, api API) []Kind {
+	var ks []Kind
+	for _, r := range Rules {
+		if r.Platform == p && r.API == api {
+			ks = append(ks, r.Kind)
+		}
+	}
+	return ks
+}
+
+// Validate checks src against the rule: a name, a known size within the
+// limits, and (for kinds with formats) a name extension and first bytes of
+// an accepted format. The error names the limit it breaks.
+func (r Rule) Validate(src Source) error {
+	bad := func(field, problem string, errs ...error) error {
+		return &ValidationError{Platform: r.Platform, API: r.API, Kind: r.Kind, Name: src.Name(), Field: field, Problem: problem, Err: errs}
+	}
+	if src.b == nil {
+		return bad("source", "no file: use FromFile, FromBytes or FromReader", ErrInvalidInput)
+	}
+	if src.Name() == "" {
+		return bad("name", "missing file name: the platform needs one with an extension (it answers 41005 without)", ErrInvalidInput)
+	}
+	size := src.Size()
+	switch {
+	case size < 0:
+		return bad("size", "unknown size: spool the file first (Rule.Prepare does)", ErrInvalidInput)
+	case size == 0:
+		return bad("size", "the file is empty", ErrEmpty, ErrInvalidSize)
+	case size < r.MinSize:
+		return bad("size", fmt.Sprintf("%d bytes is under the minimum: %s needs more than %d bytes", size, r.Platform, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
+	case size > r.MaxSize:
+		return bad("size", fmt.Sprintf("%s is over the %s limit", sizeText(size), limitText(r.MaxSize)), ErrTooLarge, ErrInvalidSize)
+	}
+	if r.Formats == nil {
+		return nil
+	}
+	allowed := formatList(r.Formats)
+	if f := FormatOfName(src.Name()); !slices.Contains(r.Formats, f) {
+		return bad("format", fmt.Sprintf("the name's extension is not one of the accepted formats (%s)", allowed), ErrInvalidFormat)
+	}
+	head, err := src.Head()
+	if err != nil {
+		return fmt.Errorf("material: read %s: %w", displayName(src.Name()), err)
+	}
+	switch f := DetectFormat(head); {
+	case f == FormatUnknown:
+		return bad("format", fmt.Sprintf("the content is not a recognisable %s file", allowed), ErrInvalidFormat)
+	case !slices.Contains(r.Formats, f):
+		return bad("format", fmt.Sprintf("the content is %s, not one of the accepted formats (%s)", f, allowed), ErrInvalidFormat)
+	}
+	return nil
+}
+
+// Prepare makes src ready to upload under the rule: a source of unknown size
+// is first copied into a temporary file (at most MaxSize+1 bytes are read, so
+// nothing large is held in memory and an oversized stream fails early), then
+// Validate runs. The caller calls cleanup when the upload is over; it is
+// never nil when err is nil.
+func (r Rule) Prepare(src Source) (prepared Source, cleanup func(), err error) {
+	cleanup = func() {}
+	if src.b != nil && src.Size() < 0 {
+		sp, done, tooLarge, err := src.spool("", r.MaxSize)
+		if err != nil {
+			return Source{}, nil, err
+		}
+		if tooLarge {
+			return Source{}, nil, &ValidationError{Platform: r.Platform, API: r.API, Kind: r.Kind, Name: src.Name(), Field: "size",
+				Problem: fmt.Sprintf("more than the %s limit", limitText(r.MaxSize)), Err: []error{ErrTooLarge, ErrInvalidSize}}
+		}
+		src, cleanup = sp, done
+	}
+	if err := r.Validate(src); err != nil {
+		cleanup()
+		return Source{}, nil, err
+	}
+	return src, cleanup, nil
+}
+
+func formatList(fs []Format) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}
+
+// limitText writes a limit as the documents do: "10 MB", "64 KB", or
+// "under 1 MB" for a limit one byte short of a round number.
+func limitText(n int64) string {
+	switch {
+	case n%mb == 0:
+		return fmt.Sprintf("%d MB", n/mb)
+	case (n+1)%mb == 0:
+		return fmt.Sprintf("under-%d MB", (n+1)/mb)
+	case n%kb == 0:
+		return fmt.Sprintf("%d KB", n/kb)
+	}
+	return fmt.Sprintf("%d-byte", n)
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n >= mb:
+		return fmt.Sprintf("%.1f MB (%d bytes)", float64(n)/mb, n)
+	case n >= kb:
+		return fmt.Sprintf("%.1f KB (%d bytes)", float64(n)/kb, n)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
