@@ -3,3 +3,8 @@ module github.com/wxmaterial/wxmaterial
 go 1.25.0
 
 require github.com/google/go-cmp v0.7.0
+
+require (
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -67,34 +68,48 @@ func URL(u *url.URL) string {
 	return c.String()
 }
 
-// Error returns err with every secret removed from its message. The result
-// keeps err in its chain, so errors.Is and errors.As still work, and every
-// *url.Error in the chain has its URL redacted in place of a copy.
+// Error returns err with every secret removed from its message.
+//
+// The result unwraps to the errors of err's chain, each redacted in turn: an
+// error whose own message is clean is handed out as it is, so errors.Is and
+// errors.As still find sentinels, *url.Error, net.Error and the like, while
+// one whose message holds a secret is only ever seen through a redacting
+// wrapper. Every *url.Error in the chain has its URL redacted in place.
 func Error(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		// A *url.Error prints its URL; the chain may hold the caller's copy,
-		// so rewrite it: its URL never leaves this package unredacted.
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			ue.URL = URL(u)
-		} else {
-			ue.URL = String(ue.URL)
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ue, ok := e.(*url.Error); ok {
+			if u, perr := url.Parse(ue.URL); perr == nil {
+				ue.URL = URL(u)
+			} else {
+				ue.URL = String(ue.URL)
+			}
 		}
 	}
 	msg := Secrets(String(err.Error()), secrets...)
 	if msg == err.Error() {
 		return err
 	}
-	return &redacted{msg: msg, err: err}
+	return &redacted{msg: msg, err: err, secrets: secrets}
 }
 
+// redacted shows a clean message for an error whose own message is not.
 type redacted struct {
-	msg string
-	err error
+	msg     string
+	err     error
+	secrets []string
 }
 
 func (r *redacted) Error() string { return r.msg }
-func (r *redacted) Unwrap() error { return r.err }
+
+// GoString keeps %#v from printing the secrets r was built with.
+func (r *redacted) GoString() string { return "&redact.redacted{msg:" + strconv.Quote(r.msg) + "}" }
+
+// Unwrap hands out the next error of the chain, redacted in its turn.
+func (r *redacted) Unwrap() error { return Error(errors.Unwrap(r.err), r.secrets...) }
+
+// Is lets errors.Is match r's own error against a sentinel (an error that
+// is not a sentinel itself has no Is and compares only by identity).
+func (r *redacted) Is(target error) bool { return r.err == target }

@@ -3,6 +3,7 @@ package redact_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,5 +70,23 @@ func TestErrorLiteralSecret(t *testing.T) {
 	plain := errors.New("nothing secret")
 	if redact.Error(plain) != plain {
 		t.Error("an error with nothing to redact was wrapped")
+	}
+}
+
+// TestErrorChainIsClean walks the chain of a redacted error: no link may
+// show a secret, however it is printed, yet sentinels still match.
+func TestErrorChainIsClean(t *testing.T) {
+	sentinel := errors.New("sentinel")
+	inner := fmt.Errorf("fetch with secret=S3CR3T and TOK: %w", sentinel)
+	err := redact.Error(&url.Error{Op: "Get", URL: "https://h/cgi-bin/token?secret=S3CR3T", Err: inner}, "TOK")
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		for _, f := range []string{"%v", "%+v", "%#v", "%q"} {
+			if s := fmt.Sprintf(f, e); strings.Contains(s, "S3CR3T") || strings.Contains(s, "TOK") {
+				t.Errorf("link %T printed with %s holds a secret: %s", e, f, s)
+			}
+		}
+	}
+	if !errors.Is(err, sentinel) {
+		t.Error("the sentinel no longer matches")
 	}
 }

@@ -1,0 +1,120 @@
+package transport
+
+import (
+	"bytes"
+	"cmp"
+	"io"
+	"mime/multipart"
+	"net/textproto"
+	"strings"
+)
+
+// Field is a plain multipart form field, written before the file.
+type Field struct {
+	Name, Value string
+}
+
+// FilePart is the file of a multipart upload.
+type FilePart struct {
+	Field       string // the form field name; "media" on both platforms
+	Filename    string // sent raw as UTF-8 in filename="..." (the platforms reject filename*=)
+	ContentType string // of the file; application/octet-stream when empty
+	Body        Body
+}
+
+// Multipart returns a multipart/form-data Body with the fields first and the
+// file last, and its Content-Type (with the boundary).
+//
+// The body is the rendered head, then the file's bytes, then the closing
+// boundary: its size is exact, nothing is buffered but the few hundred bytes
+// of head and tail, no goroutine is needed, and it is replayable whenever the
+// file's Body is.
+func Multipart(fields []Field, file FilePart) (Body, string, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		if err := mw.WriteField(f.Name, f.Value); err != nil {
+			return Body{}, "", err
+		}
+	}
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", multipart.FileContentDisposition(file.Field, headerSafe(file.Filename)))
+	h.Set("Content-Type", cmp.Or(file.ContentType, "application/octet-stream"))
+	if _, err := mw.CreatePart(h); err != nil {
+		return Body{}, "", err
+	}
+	split := buf.Len()
+	if err := mw.Close(); err != nil {
+		return Body{}, "", err
+	}
+	all := buf.Bytes()
+	head, tail := all[:split:split], all[split:]
+	open := file.Body.Open
+	size := file.Body.Size
+	return Body{
+		Size:       int64(len(head)) + size + int64(len(tail)),
+		Replayable: file.Body.Replayable,
+		Open: func() (io.Reader, error) {
+			r, err := open()
+			if err != nil {
+				return nil, err
+			}
+			mr := &multipartReader{Reader: io.MultiReader(bytes.NewReader(head), &exactReader{r: r, left: size}, bytes.NewReader(tail))}
+			if c, ok := r.(io.Closer); ok {
+				mr.closer = c
+			}
+			return mr, nil
+		},
+	}, mw.FormDataContentType(), nil
+}
+
+// headerSafe drops the characters that would break a MIME header line.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// multipartReader is the assembled body; closing it closes the file.
+type multipartReader struct {
+	io.Reader
+	closer io.Closer
+}
+
+func (m *multipartReader) Close() error {
+	if m.closer != nil {
+		return m.closer.Close()
+	}
+	return nil
+}
+
+// exactReader yields exactly left bytes of r and fails if r ends early, so a
+// short file is an error rather than a malformed form.
+type exactReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if err == io.EOF {
+		if e.left > 0 {
+			return n, io.ErrUnexpectedEOF
+		}
+		return n, io.EOF
+	}
+	if e.left == 0 && err == nil {
+		return n, io.EOF
+	}
+	return n, err
+}

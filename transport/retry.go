@@ -1,0 +1,143 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wxmaterial/wxmaterial/material"
+)
+
+// RetryPolicy says how often and how patiently a call is retried.
+//
+// Reads are retried on connection errors, HTTP 429 and 5xx, and the
+// platforms' busy and rate-limit codes (-1, 45011, 45033). Writes are retried
+// only when the server provably did not act: those codes, HTTP 429, or a
+// connection that failed before the request was sent in full; and only when
+// their body can be produced again. A rejected token is not a retry: the
+// call is replayed once with a new token, outside this count.
+type RetryPolicy struct {
+	MaxAttempts int           // attempts per call, the first included; default 4; 1 disables retries
+	MinDelay    time.Duration // first backoff; default 500 ms
+	MaxDelay    time.Duration // longest backoff; default 8 s
+}
+
+// Default retry settings.
+const (
+	DefaultMaxAttempts = 4
+	DefaultMinDelay    = 500 * time.Millisecond
+	DefaultMaxDelay    = 8 * time.Second
+)
+
+func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
+	if p.MaxAttempts < 0 || p.MinDelay < 0 || p.MaxDelay < 0 {
+		return p, fmt.Errorf("transport: retry policy %+v has a negative value: %w", p, material.ErrInvalidInput)
+	}
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.MinDelay == 0 {
+		p.MinDelay = DefaultMinDelay
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = max(DefaultMaxDelay, p.MinDelay)
+	}
+	if p.MinDelay > p.MaxDelay {
+		return p, fmt.Errorf("transport: retry MinDelay %v is over MaxDelay %v: %w", p.MinDelay, p.MaxDelay, material.ErrInvalidInput)
+	}
+	return p, nil
+}
+
+// backoff is exponential from MinDelay, capped at MaxDelay, with jitter
+// (a random point in the upper half), and honours Retry-After on 429/503.
+func (p RetryPolicy) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+			return min(time.Duration(s)*time.Second, hi)
+		}
+	}
+	return Backoff(lo, hi, attempt)
+}
+
+// Backoff returns the delay before retry number attempt (from 0):
+// lo·2^attempt capped at hi, jittered into its upper half.
+func Backoff(lo, hi time.Duration, attempt int) time.Duration {
+	d := hi
+	if attempt < 62 && lo<<attempt > 0 && lo<<attempt < hi {
+		d = lo << attempt
+	}
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// checkRetry is go-retryablehttp's CheckRetry. It is asked once with the
+// transport's outcome and, when a reply arrived, once more with the
+// decoder's verdict on it.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err == nil {
+		return false, nil // a reply: let the decoder judge it
+	}
+	cl := callFrom(ctx)
+	if cl == nil || !retryable(cl, err) {
+		return false, err
+	}
+	c.log.LogAttrs(ctx, slog.LevelWarn, "wxmaterial retry",
+		slog.String("platform", string(c.platform)), slog.String("op", cl.op), slog.String("reason", retryReason(err)))
+	return true, err
+}
+
+func retryable(cl *call, err error) bool {
+	if !cl.replayable {
+		return false
+	}
+	var apiErr *material.APIError
+	if errors.As(err, &apiErr) {
+		if !apiErr.Retryable() {
+			return false
+		}
+		// An errcode, or 429, is the server saying it did not act; a 5xx
+		// status after a write was sent says nothing of the kind.
+		return !(cl.write && apiErr.Code == 0 && apiErr.HTTPStatus != http.StatusTooManyRequests)
+	}
+	var te *tokenError
+	if errors.As(err, &te) || permanent(err) {
+		return false
+	}
+	return !(cl.write && cl.wasSent())
+}
+
+// permanent reports transport errors that another attempt cannot fix: a
+// certificate that does not verify, a peer that does not speak TLS.
+func permanent(err error) bool {
+	var (
+		verr  *tls.CertificateVerificationError
+		uaerr x509.UnknownAuthorityError
+		herr  x509.HostnameError
+		cerr  x509.CertificateInvalidError
+		rerr  tls.RecordHeaderError
+	)
+	return errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &herr) || errors.As(err, &cerr) || errors.As(err, &rerr)
+}
+
+func retryReason(err error) string {
+	var apiErr *material.APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.Code != 0 {
+			return "errcode " + strconv.Itoa(apiErr.Code)
+		}
+		return "HTTP " + strconv.Itoa(apiErr.HTTPStatus)
+	}
+	return "connection error"
+}

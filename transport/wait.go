@@ -1,0 +1,55 @@
+package transport
+
+import (
+	"context"
+	"time"
+)
+
+// WaitOptions bound a Wait.
+type WaitOptions struct {
+	MinDelay time.Duration // first delay between polls; default 1 s
+	MaxDelay time.Duration // longest delay between polls; default 30 s
+	MaxWait  time.Duration // give up after this long (context.DeadlineExceeded); 0 means only ctx bounds it
+}
+
+// Wait polls until classify says the state is final, in the manner of
+// aws-sdk-go-v2's waiters. After each poll, classify returns retry=true to
+// poll again, or the final error (nil for success). Delays grow from MinDelay
+// to MaxDelay with jitter, never past the deadline, and every wait honours
+// ctx: cancelling it returns promptly with its error.
+func Wait[T any](ctx context.Context, opts WaitOptions, poll func(context.Context) (T, error), classify func(T, error) (retry bool, err error)) (T, error) {
+	if opts.MinDelay <= 0 {
+		opts.MinDelay = time.Second
+	}
+	if opts.MaxDelay <= 0 {
+		opts.MaxDelay = max(30*time.Second, opts.MinDelay)
+	}
+	if opts.MaxWait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.MaxWait)
+		defer cancel()
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 && ctx.Err() != nil {
+			var zero T
+			return zero, context.Cause(ctx)
+		}
+		v, err := poll(ctx)
+		retry, err := classify(v, err)
+		if !retry {
+			return v, err
+		}
+		d := Backoff(opts.MinDelay, opts.MaxDelay, attempt)
+		if dl, ok := ctx.Deadline(); ok {
+			d = min(d, max(time.Until(dl), 0))
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			var zero T
+			return zero, context.Cause(ctx)
+		case <-t.C:
+		}
+	}
+}
