@@ -209,10 +209,20 @@ type part struct {
 
 func file(name string, data []byte) part { return part{name: "media", filename: name, data: data} }
 
-func multipartBody(t *testing.T, parts ...part) ([]byte, string) {
+// multipartStream returns a multipart body (without copying the parts'
+// data), its exact length and its Content-Type.
+func multipartStream(t *testing.T, parts ...part) (io.Reader, int64, string) {
 	t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
+	var readers []io.Reader
+	var n int64
+	flush := func() {
+		chunk := bytes.Clone(b.Bytes())
+		b.Reset()
+		readers = append(readers, bytes.NewReader(chunk))
+		n += int64(len(chunk))
+	}
 	for _, p := range parts {
 		h := textproto.MIMEHeader{}
 		switch {
@@ -229,19 +239,33 @@ func multipartBody(t *testing.T, parts ...part) ([]byte, string) {
 		} else if p.filename != "" || p.disposition != "" {
 			h.Set("Content-Type", "application/octet-stream")
 		}
-		pw, err := w.CreatePart(h)
+		_, err := w.CreatePart(h)
 		must(t, err)
-		_, err = pw.Write(p.data)
-		must(t, err)
+		flush()
+		readers = append(readers, bytes.NewReader(p.data))
+		n += int64(len(p.data))
 	}
 	must(t, w.Close())
-	return b.Bytes(), w.FormDataContentType()
+	flush()
+	return io.MultiReader(readers...), n, w.FormDataContentType()
+}
+
+func multipartBody(t *testing.T, parts ...part) ([]byte, string) {
+	t.Helper()
+	r, _, ct := multipartStream(t, parts...)
+	b, err := io.ReadAll(r)
+	must(t, err)
+	return b, ct
 }
 
 func (v *env) upload(u string, parts ...part) obj {
 	v.t.Helper()
-	body, ct := multipartBody(v.t, parts...)
-	resp, b := v.post(u, ct, body)
+	body, n, ct := multipartStream(v.t, parts...)
+	req, err := http.NewRequest(http.MethodPost, u, body)
+	must(v.t, err)
+	req.ContentLength = n
+	req.Header.Set("Content-Type", ct)
+	resp, b := v.do(req)
 	return decode(v.t, resp, b)
 }
 

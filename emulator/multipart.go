@@ -85,6 +85,9 @@ func (c *call) readUpload(storeLimit int64) (*upload, bool) {
 				return nil, false
 			}
 			u.media = mp
+			if g, ok := mp.blob.(interface{ grow(int64) }); ok && c.r.ContentLength > 0 {
+				g.grow(min(c.r.ContentLength, storeLimit))
+			}
 			w = io.MultiWriter(&headWriter{b: &mp.head}, &mp.amr, &limitWriter{w: mp, n: storeLimit})
 		} else if !isFile {
 			value = &strings.Builder{}

@@ -67,7 +67,11 @@ type memWriter struct {
 func (s *memStore) create() (blobWriter, error) { return &memWriter{s: s}, nil }
 
 func (w *memWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
-func (w *memWriter) abort()                      { w.buf = bytes.Buffer{} }
+
+// grow makes room for n bytes at once, sparing the copies of a growing
+// buffer.
+func (w *memWriter) grow(n int64) { w.buf.Grow(int(n)) }
+func (w *memWriter) abort()       { w.buf = bytes.Buffer{} }
 func (w *memWriter) commit() (string, error) {
 	k := newBlobKey()
 	w.s.mu.Lock()

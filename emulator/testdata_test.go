@@ -57,7 +57,9 @@ func mp4Bytes(size int) []byte {
 	return b.Bytes()
 }
 
-func mp3Bytes() []byte { return append([]byte("ID3\x04\x00\x00\x00\x00\x00\x00"), make([]byte, 200)...) }
+func mp3Bytes() []byte {
+	return append([]byte("ID3\x04\x00\x00\x00\x00\x00\x00"), make([]byte, 200)...)
+}
 
 // sized returns data padded with zeros to n bytes (keeping its header).
 func sized(data []byte, n int) []byte {
