@@ -283,3 +283,8 @@ func (v *env) lastRequest(path string) emulator.Request {
 }
 
 func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }
+
+func marshal(t *testing.T, v any) ([]byte, error) {
+	t.Helper()
+	return json.Marshal(v)
+}
