@@ -288,3 +288,43 @@ func marshal(t *testing.T, v any) ([]byte, error) {
 	t.Helper()
 	return json.Marshal(v)
 }
+
+// The NoT helpers report errors instead of failing a test, for use from
+// goroutines other than the test's.
+
+func multipartBodyNoT(parts ...part) ([]byte, string) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, p.name, p.filename))
+		h.Set("Content-Type", "application/octet-stream")
+		pw, _ := w.CreatePart(h)
+		_, _ = pw.Write(p.data)
+	}
+	_ = w.Close()
+	return b.Bytes(), w.FormDataContentType()
+}
+
+func decodeNoT(resp *http.Response, err error) (obj, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	d := json.NewDecoder(resp.Body)
+	d.UseNumber()
+	var o obj
+	return o, d.Decode(&o)
+}
+
+func postMultipart(c *http.Client, u, ct string, body []byte) (obj, error) {
+	return decodeNoT(c.Post(u, ct, bytes.NewReader(body)))
+}
+
+func postJSONNoT(c *http.Client, u string, v any) (obj, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return decodeNoT(c.Post(u, "application/json", bytes.NewReader(b)))
+}
