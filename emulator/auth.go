@@ -6,7 +6,6 @@ import "time"
 type principal struct {
 	owner   string // appid or corpid
 	agentID int64  // WeCom only
-	token   string
 }
 
 // auth checks the access_token of a business call, answering the error
@@ -47,7 +46,7 @@ func (e *Emulator) checkToken(pl Platform, tok, remote string, now time.Time) (p
 	case !now.Before(t.Expires):
 		return principal{}, codeExpiredToken
 	}
-	p := principal{owner: t.Owner, agentID: t.AgentID, token: tok}
+	p := principal{owner: t.Owner, agentID: t.AgentID}
 	if pl == Work {
 		co := e.st.Corps[t.Owner]
 		if co == nil || co.Agents[t.AgentID] == nil {

@@ -25,7 +25,6 @@ type call struct {
 	now      time.Time
 	entry    *Request
 	secrets  []string // values to redact from headers
-	answered bool
 }
 
 func newCall(e *Emulator, w http.ResponseWriter, r *http.Request, p Platform, path, prefix string) *call {
@@ -74,7 +73,6 @@ func (c *call) finish() {
 
 // writeBody sends a complete response with an exact Content-Length.
 func (c *call) writeBody(status int, contentType string, body []byte, errcode int) {
-	c.answered = true
 	c.drain()
 	h := c.w.Header()
 	h.Set("Content-Type", contentType)
@@ -211,7 +209,6 @@ func (c *call) readJSON(v any) bool {
 	body, err := io.ReadAll(io.LimitReader(c.r.Body, jsonBodyLimit+1))
 	if err != nil {
 		c.entry.Status = 0
-		c.answered = true // the connection is gone; nothing to answer
 		return false
 	}
 	c.drain()

@@ -59,7 +59,6 @@ func (c *call) sendMedia(m mediaRec, contentType, disposition string, ranges boo
 		status = http.StatusPartialContent
 		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, m.Size))
 	}
-	c.answered = true
 	c.entry.Status = status
 	c.w.WriteHeader(status)
 	if _, err := io.Copy(c.w, io.NewSectionReader(rd, start, length)); err != nil {
@@ -145,7 +144,6 @@ func (c *call) serveMediaURL(key string) {
 		return
 	}
 	defer rd.Close()
-	c.answered = true
 	c.w.Header().Set("Content-Type", m.ContentType)
 	sw := &statusWriter{ResponseWriter: c.w, status: http.StatusOK}
 	http.ServeContent(sw, c.r, "", time.Time{}, rd)

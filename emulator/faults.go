@@ -207,7 +207,6 @@ func (c *call) applyFault(a *FaultAction) bool {
 		case <-t.C:
 			return true
 		case <-c.r.Context().Done():
-			c.answered = true
 			return false
 		}
 	case faultRevoke:
@@ -279,7 +278,6 @@ func (c *call) revokeForFault() {
 // answer. It hijacks the connection; where that is impossible (HTTP/2) it
 // aborts the handler, which resets the stream.
 func (c *call) abort(raw []byte) {
-	c.answered = true
 	c.entry.Status = 0
 	if hj, ok := c.w.(http.Hijacker); ok {
 		conn, _, err := hj.Hijack()

@@ -71,7 +71,9 @@ func (e *Emulator) record(r Request) {
 	e.logMu.Lock()
 	defer e.logMu.Unlock()
 	e.reqs = append(e.reqs, r)
-	if n := e.cfg.logLimit; n > 0 && len(e.reqs) > n {
+	// Trim in batches so that a full log does not cost a copy per request;
+	// Requests shows only the newest logLimit entries.
+	if n := e.cfg.logLimit; n > 0 && len(e.reqs) >= 2*n {
 		e.reqs = append(e.reqs[:0:0], e.reqs[len(e.reqs)-n:]...)
 	}
 }
@@ -81,8 +83,12 @@ func (e *Emulator) record(r Request) {
 func (e *Emulator) Requests() []Request {
 	e.logMu.Lock()
 	defer e.logMu.Unlock()
-	out := make([]Request, len(e.reqs))
-	for i, r := range e.reqs {
+	reqs := e.reqs
+	if n := e.cfg.logLimit; n > 0 && len(reqs) > n {
+		reqs = reqs[len(reqs)-n:]
+	}
+	out := make([]Request, len(reqs))
+	for i, r := range reqs {
 		r.Query = maps.Clone(r.Query)
 		r.Header = r.Header.Clone()
 		r.Parts = append([]Part(nil), r.Parts...)

@@ -96,3 +96,17 @@ func TestRequestLogRedactsSecrets(t *testing.T) {
 		t.Errorf("token entry %+v", tk)
 	}
 }
+
+func TestRequestLogLimit(t *testing.T) {
+	v := newEnv(t, emulator.WithRequestLogLimit(3))
+	for range 7 {
+		v.oaToken()
+	}
+	reqs := v.e.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d entries, want 3", len(reqs))
+	}
+	if s := v.e.TokenFetches(appID).Plain; s != 7 {
+		t.Errorf("%d fetches", s)
+	}
+}

@@ -54,7 +54,6 @@ func (c *call) readUpload(storeLimit int64) (*upload, bool) {
 		if err != nil {
 			u.abort()
 			if c.r.Context().Err() != nil {
-				c.answered = true // the client went away
 				return nil, false
 			}
 			c.fail(codeEmptyMedia, "malformed multipart body")
@@ -112,7 +111,6 @@ func (c *call) readUpload(storeLimit int64) (*upload, bool) {
 		if err != nil {
 			u.abort()
 			if c.r.Context().Err() != nil {
-				c.answered = true
 				return nil, false
 			}
 			c.fail(codeEmptyMedia, "malformed multipart body")
