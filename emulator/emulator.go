@@ -210,8 +210,8 @@ func (e *Emulator) Serve(ctx context.Context, l net.Listener) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := srv.Shutdown(sctx)
-		if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
-			err = e
+		if serveErr := <-done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+			err = serveErr
 		}
 		return err
 	}

@@ -113,7 +113,8 @@ type InjectedFault struct {
 	hits      int
 }
 
-// Inject puts f in force and returns a handle to observe or remove it.
+// Inject puts f in force and returns a handle to observe or remove it. It
+// panics if f has no Action.
 func (e *Emulator) Inject(f Fault) *InjectedFault {
 	if f.Action.kind == 0 {
 		panic("emulator: Inject: Fault without an Action")

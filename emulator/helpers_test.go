@@ -224,22 +224,7 @@ func multipartStream(t *testing.T, parts ...part) (io.Reader, int64, string) {
 		n += int64(len(chunk))
 	}
 	for _, p := range parts {
-		h := textproto.MIMEHeader{}
-		switch {
-		case p.disposition != "":
-			h.Set("Content-Disposition", p.disposition)
-		case p.filename != "":
-			// Raw UTF-8 in filename="...", as the platforms want it.
-			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, p.name, p.filename))
-		default:
-			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"`, p.name))
-		}
-		if p.contentType != "" {
-			h.Set("Content-Type", p.contentType)
-		} else if p.filename != "" || p.disposition != "" {
-			h.Set("Content-Type", "application/octet-stream")
-		}
-		_, err := w.CreatePart(h)
+		_, err := w.CreatePart(partHeader(p))
 		must(t, err)
 		flush()
 		readers = append(readers, bytes.NewReader(p.data))
@@ -248,6 +233,26 @@ func multipartStream(t *testing.T, parts ...part) (io.Reader, int64, string) {
 	must(t, w.Close())
 	flush()
 	return io.MultiReader(readers...), n, w.FormDataContentType()
+}
+
+// partHeader is the MIME header of p: raw UTF-8 in filename="...", as the
+// platforms want it.
+func partHeader(p part) textproto.MIMEHeader {
+	h := textproto.MIMEHeader{}
+	switch {
+	case p.disposition != "":
+		h.Set("Content-Disposition", p.disposition)
+	case p.filename != "":
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, p.name, p.filename))
+	default:
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"`, p.name))
+	}
+	if p.contentType != "" {
+		h.Set("Content-Type", p.contentType)
+	} else if p.filename != "" || p.disposition != "" {
+		h.Set("Content-Type", "application/octet-stream")
+	}
+	return h
 }
 
 func multipartBody(t *testing.T, parts ...part) ([]byte, string) {
@@ -296,10 +301,7 @@ func multipartBodyNoT(parts ...part) ([]byte, string) {
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
 	for _, p := range parts {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, p.name, p.filename))
-		h.Set("Content-Type", "application/octet-stream")
-		pw, _ := w.CreatePart(h)
+		pw, _ := w.CreatePart(partHeader(p))
 		_, _ = pw.Write(p.data)
 	}
 	_ = w.Close()

@@ -2,9 +2,11 @@ package emulator_test
 
 import (
 	"bytes"
+	"context"
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,5 +97,25 @@ func TestSeedDemo(t *testing.T) {
 	news := v.postJSON(withToken(v.oa+"/cgi-bin/material/batchget_material", tok), map[string]any{"type": "news", "offset": 0, "count": 20})
 	if news.num("item_count") != 2 {
 		t.Errorf("demo news %v", news)
+	}
+}
+
+func TestServeOnListener(t *testing.T) {
+	e := emulator.New()
+	defer e.Close()
+	must(t, e.AddOfficialAccount(appID, appSecret))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Serve(ctx, l) }()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+l.Addr().String()+"/cgi-bin/token?grant_type=client_credential&appid="+appID+"&secret="+appSecret, nil)
+	req.Host = emulator.OfficialAccountHost
+	v := &env{t: t, e: e, client: &http.Client{}}
+	resp, b := v.do(req)
+	wantCode(t, decode(t, resp, b), 0)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve returned %v after its context ended", err)
 	}
 }

@@ -276,3 +276,17 @@ func TestWorkTokenSameWithinValidity(t *testing.T) {
 	}
 	_ = http.MethodGet
 }
+
+func TestWorkTokenDailyQuota(t *testing.T) {
+	q := emulator.DefaultQuotas()
+	if q.WorkTokenPerDay != 0 {
+		t.Fatalf("WeCom token calls are unlimited by default, got %d", q.WorkTokenPerDay)
+	}
+	q.WorkTokenPerDay = 2
+	v := newEnv(t, emulator.WithQuotas(q))
+	v.workToken()
+	v.workToken()
+	wantCode(t, v.getJSON(v.work+"/cgi-bin/gettoken?corpid="+corpID+"&corpsecret="+agentSecret), 45009)
+	v.clock.Advance(24 * time.Hour)
+	v.workToken()
+}
