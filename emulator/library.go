@@ -15,15 +15,11 @@ func (c *call) addMaterial() {
 		c.fail(codeBadMediaTypeOA, "")
 		return
 	}
-	u, ok := c.readUpload(r.max)
+	u, format, ok := c.receiveUpload(r)
 	if !ok {
 		return
 	}
 	defer u.abort()
-	format, ok := c.checkUpload(u, r)
-	if !ok {
-		return
-	}
 	rec := c.newMedia(p.owner, familyPermanent, kind, u.media, format)
 	if kind == "video" {
 		var d struct {

@@ -16,15 +16,11 @@ func (c *call) oaUpload() {
 		c.fail(codeBadMediaTypeOA, "")
 		return
 	}
-	u, ok := c.readUpload(r.max)
+	u, format, ok := c.receiveUpload(r)
 	if !ok {
 		return
 	}
 	defer u.abort()
-	format, ok := c.checkUpload(u, r)
-	if !ok {
-		return
-	}
 	rec := c.newMedia(p.owner, familyTemporary, kind, u.media, format)
 	if kind == "video" {
 		rec.URLKey = randomID(24)
@@ -56,6 +52,20 @@ func (c *call) mediaIDParam() (string, bool) {
 	return id, true
 }
 
+// temporaryParam authenticates the call and finds the live temporary media
+// named by its media_id parameter, answering failures itself.
+func (c *call) temporaryParam() (mediaRec, bool) {
+	p, ok := c.auth()
+	if !ok {
+		return mediaRec{}, false
+	}
+	id, ok := c.mediaIDParam()
+	if !ok {
+		return mediaRec{}, false
+	}
+	return c.temporary(p, id)
+}
+
 // temporary finds a live temporary media record of the caller, answering
 // 40007 (with a hint naming the id's family when it is another one).
 func (c *call) temporary(p principal, id string) (mediaRec, bool) {
@@ -73,15 +83,7 @@ func (c *call) temporary(p principal, id string) (mediaRec, bool) {
 
 // oaGet serves GET cgi-bin/media/get: bytes, or {"video_url"} for videos.
 func (c *call) oaGet() {
-	p, ok := c.auth()
-	if !ok {
-		return
-	}
-	id, ok := c.mediaIDParam()
-	if !ok {
-		return
-	}
-	m, ok := c.temporary(p, id)
+	m, ok := c.temporaryParam()
 	if !ok {
 		return
 	}
@@ -96,15 +98,7 @@ func (c *call) oaGet() {
 // bytes labelled speex. The emulator does not transcode: the stored bytes
 // are sent as they are.
 func (c *call) getJSSDK() {
-	p, ok := c.auth()
-	if !ok {
-		return
-	}
-	id, ok := c.mediaIDParam()
-	if !ok {
-		return
-	}
-	m, ok := c.temporary(p, id)
+	m, ok := c.temporaryParam()
 	if !ok {
 		return
 	}
@@ -127,15 +121,11 @@ func (c *call) oaUploadImage() {
 
 // uploadImage stores an image that only gets a URL (both platforms).
 func (c *call) uploadImage(p principal, r rule, admit func() int) {
-	u, ok := c.readUpload(r.max)
+	u, format, ok := c.receiveUpload(r)
 	if !ok {
 		return
 	}
 	defer u.abort()
-	format, ok := c.checkUpload(u, r)
-	if !ok {
-		return
-	}
 	rec := c.newMedia(p.owner, familyImageURL, "image", u.media, format)
 	rec.URLKey = randomID(24)
 	if !c.storeUpload(u, rec, admit) {

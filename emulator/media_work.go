@@ -21,15 +21,11 @@ func (c *call) workTemporaryUpload(p principal, kind string, rules map[string]ru
 		c.fail(codeBadTypeWork, "invalid type")
 		return
 	}
-	u, ok := c.readUpload(r.max)
+	u, format, ok := c.receiveUpload(r)
 	if !ok {
 		return
 	}
 	defer u.abort()
-	format, ok := c.checkUpload(u, r)
-	if !ok {
-		return
-	}
 	rec := c.newMedia(p.owner, familyTemporary, kind, u.media, format)
 	if !c.storeUpload(u, rec, nil) {
 		return
@@ -62,15 +58,7 @@ func (c *call) workUploadImage() {
 
 // workGet serves WeCom GET cgi-bin/media/get, with Range.
 func (c *call) workGet() {
-	p, ok := c.auth()
-	if !ok {
-		return
-	}
-	id, ok := c.mediaIDParam()
-	if !ok {
-		return
-	}
-	m, ok := c.temporary(p, id)
+	m, ok := c.temporaryParam()
 	if !ok {
 		return
 	}

@@ -43,6 +43,22 @@ var (
 	workUploadImageRule = rule{min: 5, max: 2 * mb, formats: []string{fmtJPEG, fmtPNG}, tooBig: codeBadImageSize, tooSmall: codeBadFileSize, badFormat: codeBadFileWork}
 )
 
+// receiveUpload reads an upload and checks its media part against r,
+// answering failures itself. On success the caller must defer u.abort()
+// (a no-op once the bytes are committed).
+func (c *call) receiveUpload(r rule) (*upload, string, bool) {
+	u, ok := c.readUpload(r.max)
+	if !ok {
+		return nil, "", false
+	}
+	format, ok := c.checkUpload(u, r)
+	if !ok {
+		u.abort()
+		return nil, "", false
+	}
+	return u, format, true
+}
+
 // checkUpload applies r to the media part of u and answers the error itself
 // when it fails. It returns the detected format.
 func (c *call) checkUpload(u *upload, r rule) (string, bool) {
