@@ -1,0 +1,141 @@
+package emulator
+
+// Codes the emulator answers where api-spec.md leaves the real value open.
+// Each is one constant so that it is easy to change when the real value is
+// learned; doc.go explains each choice.
+const (
+	// CodeStableForceDailyCap answers a stable_token force_refresh beyond the
+	// daily cap (20). The spec names 45009 as the documented daily-quota code.
+	CodeStableForceDailyCap = 45009
+	// CodeStableForceTooSoon answers a stable_token force_refresh less than
+	// 30 s after the previous one. The spec names 45011 (minute quota).
+	CodeStableForceTooSoon = 45011
+	// CodeVideoDescriptionMissing answers add_material type=video without a
+	// valid "description" form field (missing or not a JSON object).
+	CodeVideoDescriptionMissing = 47001
+	// CodeLibraryFull answers add_material when the library cap of that kind
+	// is reached.
+	CodeLibraryFull = 45009
+	// CodeUploadImageQuota answers WeCom media/uploadimg beyond the daily or
+	// monthly per-corp quota.
+	CodeUploadImageQuota = 45009
+	// CodeBadCount answers batchget_material with count outside 1..20 or a
+	// negative offset ("invalid args").
+	CodeBadCount = 40097
+	// CodeJobNotFound answers get_upload_by_url_result for an unknown jobid,
+	// another corp's jobid or one older than 60 minutes.
+	CodeJobNotFound = 40058
+	// CodeJobNotMP4 is the detail.errcode of an upload-by-URL video job whose
+	// bytes are not MP4.
+	CodeJobNotMP4 = 40004
+	// CodeOAInvalidToken answers an Official Account business call with a
+	// token the platform never issued or one superseded more than 5 minutes
+	// ago ("invalid credential, access_token is invalid or not latest").
+	CodeOAInvalidToken = 40001
+	// CodeWorkInvalidToken answers a WeCom business call with a token the
+	// platform never issued.
+	CodeWorkInvalidToken = 40014
+	// CodeRevokedToken answers a business call with a token that was revoked
+	// early (RevokeToken, the Revoke fault, a forced stable_token refresh is
+	// not this: that one answers CodeOAInvalidToken).
+	CodeRevokedToken = 42001
+)
+
+// Documented codes used by the handlers.
+const (
+	codeBusy              = -1
+	codeInvalidCredential = 40001
+	codeBadGrantType      = 40002
+	codeBadMediaTypeOA    = 40004 // OA: bad type parameter
+	codeBadFileWork       = 40004 // WeCom: file does not meet requirements
+	codeBadFileTypeOA     = 40005 // OA: bad file format
+	codeBadTypeWork       = 40005 // WeCom: bad type parameter
+	codeBadFileSize       = 40006
+	codeBadMediaID        = 40007
+	codeBadImageSize      = 40009
+	codeBadVoiceSize      = 40010
+	codeBadVideoSize      = 40011
+	codeBadThumbSize      = 40012
+	codeBadAppID          = 40013
+	codeBadToken          = 40014
+	codeBadParamWork      = 40058
+	codeUnsupportedFile   = 40113
+	codeBadSecret         = 40125
+	codeIPNotAllowedOA    = 40164
+	codeMissingToken      = 41001
+	codeMissingAppID      = 41002
+	codeMissingSecret     = 41004
+	codeMissingMedia      = 41005
+	codeMissingMediaID    = 41006
+	codeExpiredToken      = 42001
+	codeNeedGET           = 43001
+	codeNeedPOST          = 43002
+	codeEmptyMedia        = 44001
+	codeEmptyPost         = 44002
+	codeEmptyNews         = 44003
+	codeTooLarge          = 45001
+	codeVoiceTooLong      = 45007
+	codeTooManyArticles   = 45008
+	codeQuota             = 45009
+	codeAPIOffline        = 45106
+	codeBadJSON           = 47001
+	codeIPNotAllowedWork  = 60020
+	codeVoiceNotAMR       = 301017
+	codeJobMD5            = 301019
+	codeJobBadURL         = 830001
+	codeJobTooLargeForGet = 830002
+	codeJobDownload       = 830003
+)
+
+// messages holds the errmsg text (before decoration) for each code.
+var messages = map[int]string{
+	codeBusy:               "system error",
+	codeInvalidCredential:  "invalid credential, access_token is invalid or not latest",
+	codeBadGrantType:       "invalid grant_type",
+	codeBadMediaTypeOA:     "invalid media type",
+	codeBadFileTypeOA:      "invalid file type",
+	codeBadFileSize:        "invalid file size",
+	codeBadMediaID:         "invalid media_id",
+	codeBadImageSize:       "invalid image size",
+	codeBadVoiceSize:       "invalid voice size",
+	codeBadVideoSize:       "invalid video size",
+	codeBadThumbSize:       "invalid thumb size",
+	codeBadAppID:           "invalid appid",
+	codeBadToken:           "invalid access_token",
+	codeBadParamWork:       "invalid parameter",
+	CodeBadCount:           "invalid args",
+	codeUnsupportedFile:    "unsupported file type",
+	codeBadSecret:          "invalid appsecret",
+	codeIPNotAllowedOA:     "invalid ip, not in whitelist",
+	codeMissingToken:       "access_token missing",
+	codeMissingAppID:       "appid missing",
+	codeMissingSecret:      "appsecret missing",
+	codeMissingMedia:       "media data missing",
+	codeMissingMediaID:     "media_id missing",
+	codeExpiredToken:       "access_token expired",
+	codeNeedGET:            "require GET method",
+	codeNeedPOST:           "require POST method",
+	codeEmptyMedia:         "empty media data",
+	codeEmptyPost:          "empty post data",
+	codeEmptyNews:          "empty news data",
+	codeTooLarge:           "media size out of limit",
+	codeVoiceTooLong:       "voice playtime out of limit",
+	codeTooManyArticles:    "article size out of limit",
+	codeQuota:              "reach max api daily quota limit",
+	CodeStableForceTooSoon: "api minute-quota reach limit mustslower retry next minute",
+	codeAPIOffline:         "This API has been unsupported",
+	codeBadJSON:            "data format error",
+	codeIPNotAllowedWork:   "not allow to access from your ip",
+	codeVoiceNotAMR:        "voice file only support amr format",
+	codeJobMD5:             "md5 check failed",
+	codeJobBadURL:          "invalid url, check whether the url supports Range",
+	codeJobTooLargeForGet:  "file too large, download it with Range chunks of at most 20MB",
+	codeJobDownload:        "download url failed",
+}
+
+func message(code int) string {
+	if m, ok := messages[code]; ok {
+		return m
+	}
+	return "error"
+}
