@@ -249,7 +249,9 @@ func (c *Cache) refresh(ctx context.Context) (Token, error) {
 		err = fmt.Errorf("auth: fetch %s: no answer within %v: %w", c.key, c.timeout, err)
 	}
 	if err != nil {
-		if old.Value != "" && now.Before(old.ExpiresAt) {
+		// The old token is a fallback unless it expired meanwhile, or was
+		// rejected while the fetch ran.
+		if old.Value != "" && c.state(old, now) != unusable {
 			until := now.Add(refreshRetryInterval)
 			if until.After(old.ExpiresAt) {
 				until = old.ExpiresAt

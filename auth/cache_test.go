@@ -263,6 +263,29 @@ func TestCacheRejectedTokenIsNotAFallback(t *testing.T) {
 	}
 }
 
+func TestCacheTokenRejectedDuringFailedRefreshIsNotAFallback(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	var c *auth.Cache
+	n := 0
+	c = auth.NewCache(auth.FetcherFunc{StoreKey: "k", FetchFunc: func(ctx context.Context, _ string) (auth.Token, error) {
+		n++
+		if n == 1 {
+			return auth.Token{Value: "T1", ExpiresAt: clock.Now().Add(time.Hour)}, nil
+		}
+		// While the refresh runs, a call reports T1 rejected; then the refresh fails.
+		if err := c.Invalidate(ctx, "T1"); err != nil {
+			t.Error(err)
+		}
+		return auth.Token{}, errors.New("platform down")
+	}}, auth.WithClock(clock.Now))
+	mustToken(t, c)
+	clock.Advance(time.Hour - time.Minute) // stale, not expired
+	if tok, err := c.Token(t.Context()); err == nil {
+		t.Errorf("Token = %q, nil; want the fetch error, not the rejected token", tok)
+	}
+}
+
 func TestCacheSharedStoreOneFetchAcrossCaches(t *testing.T) {
 	t.Parallel()
 	clock := newClock()

@@ -24,6 +24,10 @@ const (
 	WorkBaseURL            = "https://qyapi.weixin.qq.com" // the WeCom API
 )
 
+// maxExpiresIn bounds a token's lifetime in seconds (the platforms say
+// 7200); a larger value is a broken reply, not a token to keep for years.
+const maxExpiresIn = 366 * 24 * 3600
+
 // maxReply caps what is read of a token endpoint's reply: a token is at most
 // 512 bytes, an error a few hundred.
 const maxReply = 64 << 10
@@ -63,7 +67,7 @@ func WithBaseURL(base string) FetcherOption {
 // WithHTTPClient makes the fetcher send its requests with a copy of c. The
 // default client has dial, TLS handshake and response-header timeouts, a
 // 30 s overall timeout, and does not follow redirects (a redirect would
-// carry the secret elsewhere).
+// carry the secret elsewhere); give c a CheckRedirect that refuses them too.
 func WithHTTPClient(c *http.Client) FetcherOption {
 	return func(o *fetcherOptions) error {
 		if c == nil {
@@ -177,6 +181,9 @@ func (e *expiresIn) UnmarshalJSON(b []byte) error {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return errors.New("expires_in is not a number")
+	}
+	if f > maxExpiresIn {
+		return errors.New("expires_in is out of range")
 	}
 	*e = expiresIn(f)
 	return nil

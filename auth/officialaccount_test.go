@@ -117,6 +117,8 @@ func replyCases(p material.Platform, op string) []replyCase {
 		{name: "malformed JSON", status: 200, body: `{"access_token":"TOKEN-TRUNC`, wantErr: true},
 		{name: "not JSON", status: 200, body: `<html>captive portal</html>`, wantErr: true},
 		{name: "expires_in not a number", status: 200, body: `{"access_token":"TOKEN-X","expires_in":"soon"}`, wantErr: true},
+		{name: "expires_in out of range", status: 200, body: `{"access_token":"TOKEN-X","expires_in":1e20}`, wantErr: true},
+		{name: "expires_in negative", status: 200, body: `{"access_token":"TOKEN-X","expires_in":-5}`, wantErr: true},
 	}
 }
 
