@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -290,7 +291,7 @@ func (s *suite) batchGet(t tb) {
 		}
 	}
 	if !sameSet(got, ids) {
-		t.Errorf("the pages hold %q, want each of %q once", got, ids)
+		t.Errorf("the pages do not hold each item once: %s", setDiff(got, ids))
 	}
 	for _, tc := range []struct{ offset, count int }{{0, 0}, {0, material.MaxPageSize + 1}, {-1, 1}} {
 		_, err := l.BatchGet(t.Context(), material.KindImage, tc.offset, tc.count)
@@ -311,7 +312,7 @@ func (s *suite) listComplete(t tb) {
 	r := walk(l.List(t.Context(), material.KindImage), 0, nil)
 	r.check(t, "List(image)")
 	if got := r.ids(); !sameSet(got, ids) {
-		t.Errorf("List(image) yielded %d ids, want each of the %d added exactly once\ngot:  %q\nwant: %q", len(got), len(ids), got, ids)
+		t.Errorf("List(image) yielded %d ids, want each of the %d added exactly once: %s", len(got), len(ids), setDiff(got, ids))
 	}
 	if r := walk(l.List(t.Context(), material.KindVoice), 0, nil); len(r.items) != 1 {
 		t.Errorf("List(voice) yielded %d items, want the 1 voice", len(r.items))
@@ -333,8 +334,11 @@ func (s *suite) listTwice(t tb) {
 	first, second := walk(seq, 0, nil), walk(seq, 0, nil)
 	first.check(t, "List, first range")
 	second.check(t, "List, second range")
-	if !sameSet(first.ids(), ids) || !slices.Equal(first.ids(), second.ids()) {
-		t.Errorf("two ranges over one List yielded\n%q\nand\n%q\nwant each of %q once, both times", first.ids(), second.ids(), ids)
+	if !sameSet(first.ids(), ids) {
+		t.Errorf("List, first range: %s", setDiff(first.ids(), ids))
+	}
+	if !slices.Equal(first.ids(), second.ids()) {
+		t.Errorf("List, second range: %s; want what the first yielded", setDiff(second.ids(), first.ids()))
 	}
 }
 
@@ -391,14 +395,18 @@ type listRun struct {
 // after a false are problems.
 func walk(seq iter.Seq2[material.Item, error], stopAfter int, onItem func(n int)) listRun {
 	var r listRun
-	stopped := false
+	stopped, again := false, 0
 	seq(func(it material.Item, err error) bool {
 		switch {
 		case stopped:
-			r.problems = append(r.problems, "yielded again after the loop body returned false")
+			if again++; again == 1 {
+				r.problems = append(r.problems, "yielded again after the loop body returned false")
+			}
 			return false
 		case r.err != nil:
-			r.problems = append(r.problems, fmt.Sprintf("yielded (%q, %v) after the error %v; an iterator yields an error once and stops", it.MediaID, err, r.err))
+			if again++; again == 1 {
+				r.problems = append(r.problems, fmt.Sprintf("yielded (%q, %v) after the error %v; an iterator yields an error once and stops", it.MediaID, err, r.err))
+			}
 			return false
 		case err != nil:
 			r.err = err
@@ -445,5 +453,39 @@ func (r listRun) ids() []string {
 // sameSet reports whether got holds each of want exactly once, and nothing
 // else.
 func sameSet(got, want []string) bool {
-	return len(got) == len(want) && cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })) == ""
+	return len(got) == len(want) && setDiff(got, want) == ""
+}
+
+// setDiff describes how got differs from the set want: ids missing,
+// repeated or unknown; "" when it holds each exactly once (in any order).
+func setDiff(got, want []string) string {
+	seen := map[string]int{}
+	for _, id := range got {
+		seen[id]++
+	}
+	var missing, repeated, unknown []string
+	for _, id := range want {
+		switch seen[id] {
+		case 0:
+			missing = append(missing, id)
+		case 1:
+		default:
+			repeated = append(repeated, id)
+		}
+		delete(seen, id)
+	}
+	for id := range seen {
+		unknown = append(unknown, id)
+	}
+	slices.Sort(unknown)
+	var parts []string
+	for _, p := range []struct {
+		what string
+		ids  []string
+	}{{"missing", missing}, {"repeated", repeated}, {"unknown", unknown}} {
+		if len(p.ids) > 0 {
+			parts = append(parts, fmt.Sprintf("%s %q", p.what, p.ids))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
