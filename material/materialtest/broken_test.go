@@ -84,15 +84,16 @@ func (b stubbornList) List(ctx context.Context, k material.Kind) iter.Seq2[mater
 	}
 }
 
-// readsFirst reads the whole file before checking it: a too-large file is
-// refused, but only after it has been read (it would have been sent).
+// readsFirst starts sending (reads the first 64 KB) before checking the
+// file: a too-large file is refused, but only after part of it went out.
 type readsFirst struct{ *Fake }
 
 func (b readsFirst) Upload(ctx context.Context, k material.Kind, src material.Source) (material.Media, error) {
 	if rc, err := src.Open(); err == nil {
-		data, _ := io.ReadAll(rc)
-		rc.Close()
-		src = material.FromBytes(src.Name(), data)
+		defer rc.Close()
+		sent := make([]byte, 64<<10)
+		n, _ := io.ReadFull(rc, sent)
+		src = material.FromReader(src.Name(), io.MultiReader(bytes.NewReader(sent[:n]), rc), src.Size())
 	}
 	return b.Fake.Upload(ctx, k, src)
 }

@@ -195,7 +195,7 @@ func (f *Fake) createdAt() time.Time { return f.now().Truncate(time.Second) }
 
 // link returns a URL on the reserved host materialtest.invalid.
 func (f *Fake) link(what, id, ext string) string {
-	return fmt.Sprintf("http://materialtest.invalid/%s/%s/%s%s", f.platform, what, id, ext)
+	return fmt.Sprintf("http://materialtest.invalid/%s/%s/%s%s", string(f.platform), what, id, ext)
 }
 
 // Upload endpoints, as the Op of the errors the Fake returns.

@@ -141,7 +141,7 @@ func sampleFile(variant int) []byte {
 	return b
 }
 
-// countingReader yields head, then a filler pattern, size bytes in all,
+// countingReader yields head, then zeros, size bytes in all,
 // and counts what has been read, to tell whether an implementation read a
 // file it should have refused.
 type countingReader struct {
@@ -164,13 +164,11 @@ func (r *countingReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n := int(min(int64(len(p)), r.size-off))
-	for i := range n {
-		if pos := off + int64(i); pos < int64(len(r.head)) {
-			p[i] = r.head[pos]
-		} else {
-			p[i] = byte(pos)
-		}
+	h := 0
+	if off < int64(len(r.head)) {
+		h = copy(p[:n], r.head[off:])
 	}
+	clear(p[h:n])
 	r.read.Add(int64(n))
 	return n, nil
 }
