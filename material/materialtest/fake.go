@@ -198,18 +198,13 @@ func (f *Fake) link(what, id, ext string) string {
 	return fmt.Sprintf("http://materialtest.invalid/%s/%s/%s%s", string(f.platform), what, id, ext)
 }
 
-// Upload endpoints, as the Op of the errors the Fake returns.
+// The endpoints of the errors the Fake answers itself, as their Op.
 const (
-	opUpload       = "cgi-bin/media/upload"
-	opUploadImage  = "cgi-bin/media/uploadimg"
 	opGetMedia     = "cgi-bin/media/get"
 	opGetHDVoice   = "cgi-bin/media/get/jssdk"
 	opAddMaterial  = "cgi-bin/material/add_material"
 	opGetMaterial  = "cgi-bin/material/get_material"
 	opDelMaterial  = "cgi-bin/material/del_material"
-	opCount        = "cgi-bin/material/get_materialcount"
-	opBatchGet     = "cgi-bin/material/batchget_material"
-	opUploadByURL  = "cgi-bin/media/upload_by_url"
 	opUploadResult = "cgi-bin/media/get_upload_by_url_result"
 )
 

@@ -39,12 +39,12 @@ type sampleValue struct {
 // sample returns the file of Sample; each variant has other bytes and
 // another name. The bytes are shared: callers must not change them.
 func sample(k material.Kind, variant int) (name string, data []byte) {
-	key := sampleKey{k, variant}
+	key := sampleKey{kind: k, variant: variant}
 	if v, ok := samples.Load(key); ok {
 		return v.(sampleValue).name, v.(sampleValue).data
 	}
 	name, data = makeSample(k, variant)
-	samples.Store(key, sampleValue{name, data})
+	samples.Store(key, sampleValue{name: name, data: data})
 	return name, data
 }
 

@@ -59,9 +59,11 @@ type Env struct {
 // lacks the platform's capability has those subtests skipped, and one that
 // has the other platform's must refuse it with material.ErrUnsupported.
 //
-// Each subtest starts a fresh Env with h.New. The suite uploads small files
-// (Sample), one file of about 1 MB, and streams of up to twice the smallest
-// size limit; over HTTP to a local emulator it takes a few seconds.
+// Each subtest starts a fresh Env with h.New. To stay quick over HTTP, the
+// suite sends small files (Sample) and one of about 1 MB; the streams it
+// uses to test limits must be refused before they are sent (or, when of
+// unknown size, after the smallest limit), so they cost nothing when the
+// implementation is right.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	run(realT{t}, h)

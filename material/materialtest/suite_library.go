@@ -293,7 +293,7 @@ func (s *suite) batchGet(t tb) {
 	if !sameSet(got, ids) {
 		t.Errorf("the pages do not hold each item once: %s", setDiff(got, ids))
 	}
-	for _, tc := range []struct{ offset, count int }{{0, 0}, {0, material.MaxPageSize + 1}, {-1, 1}} {
+	for _, tc := range []struct{ offset, count int }{{offset: 0, count: 0}, {offset: 0, count: material.MaxPageSize + 1}, {offset: -1, count: 1}} {
 		_, err := l.BatchGet(t.Context(), material.KindImage, tc.offset, tc.count)
 		wantErr(t, fmt.Sprintf("BatchGet(image, %d, %d)", tc.offset, tc.count), err, material.ErrInvalidInput)
 	}

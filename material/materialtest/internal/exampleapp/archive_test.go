@@ -48,7 +48,7 @@ func TestArchive(t *testing.T) {
 			}
 			var got, want []summary
 			for i, r := range receipts {
-				got = append(got, summary{r.Name, r.Kind, r.Link != ""})
+				got = append(got, summary{Name: r.Name, Kind: r.Kind, HasLink: r.Link != ""})
 				if r.MediaID == "" || r.Size != files[i].Size() || len(r.SHA256) != 64 || r.ExpiresAt.IsZero() {
 					t.Errorf("receipt %d = %+v: want an id, the size %d, a SHA-256 and an expiry", i, r, files[i].Size())
 				}
