@@ -1,6 +1,7 @@
 package materialtest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -95,6 +96,15 @@ func (f *Fake) FailNext(method string, n int, err error) {
 // call starts the record of a call.
 func (f *Fake) call(method string) Call {
 	return Call{Method: method, Time: f.Now()}
+}
+
+// reach is where a call reaches the platform: with a live ctx, the
+// reactors decide first.
+func (f *Fake) reach(ctx context.Context, c Call) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return f.react(c)
 }
 
 // react asks the reactors about c, without holding f.mu.

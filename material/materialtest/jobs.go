@@ -46,10 +46,7 @@ func (f *Fake) UploadByURL(ctx context.Context, req material.URLUpload) (jobID s
 	if err != nil {
 		return "", wrap("upload by URL", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return "", wrap("upload by URL", err)
-	}
-	if err := f.react(c); err != nil {
+	if err := f.reach(ctx, c); err != nil {
 		return "", wrap("upload by URL", err)
 	}
 	f.mu.Lock()
@@ -115,10 +112,7 @@ func (f *Fake) findJob(ctx context.Context, c Call, op string) (*job, error) {
 	if c.JobID == "" {
 		return nil, f.missing("jobid")
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := f.react(c); err != nil {
+	if err := f.reach(ctx, c); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()

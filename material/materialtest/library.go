@@ -261,10 +261,7 @@ func (f *Fake) toLibrary(ctx context.Context, c Call) error {
 	if err := f.needLibrary(); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return f.react(c)
+	return f.reach(ctx, c)
 }
 
 // needLibrary refuses the library methods of a WeCom Fake.

@@ -145,12 +145,7 @@ func TestPages(t *testing.T) {
 
 func TestListRecordsPages(t *testing.T) {
 	f := newFake(material.OfficialAccount)
-	for i := range 25 {
-		src, _ := sourceOf(material.KindImage, i)
-		if _, err := f.Add(t.Context(), material.KindImage, src); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addN(realT{t}, f, 25)
 	before := len(f.Calls())
 	for range f.List(t.Context(), material.KindImage) {
 	}
@@ -166,12 +161,7 @@ func TestListRecordsPages(t *testing.T) {
 
 func TestListFailsMidway(t *testing.T) {
 	f := newFake(material.OfficialAccount)
-	for i := range 25 {
-		src, _ := sourceOf(material.KindImage, i)
-		if _, err := f.Add(t.Context(), material.KindImage, src); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addN(realT{t}, f, 25)
 	busy := &material.APIError{Platform: material.OfficialAccount, Code: -1}
 	calls := 0
 	f.Prepend("BatchGet", func(Call) error {

@@ -146,10 +146,7 @@ func (f *Fake) find(ctx context.Context, c Call, op string) (*stored, error) {
 	if c.MediaID == "" {
 		return nil, f.missing("media_id")
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := f.react(c); err != nil {
+	if err := f.reach(ctx, c); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
