@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// errExists is a download whose target file is already there.
+var errExists = errors.New("file exists (use --force to replace it)")
+
+// written is a file put in place by writeAtomic.
+type written struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// writeAtomic copies r into dir/name through a temporary file in dir, then
+// moves it into place, so that the name never holds a partial file: an
+// error, a short body or an interruption leaves no trace. size, when not
+// negative, is the length r must yield. An existing file is replaced only
+// when replace is true.
+//
+// name must be a bare file name (cleaned by safeName); dir must exist.
+func writeAtomic(ctx context.Context, dir, name string, r io.Reader, size int64, replace bool) (w written, err error) {
+	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+		return w, fmt.Errorf("refusing to write %q: not a plain file name", name)
+	}
+	final := filepath.Join(dir, name)
+	if !replace {
+		if _, err := os.Lstat(final); err == nil {
+			return w, fmt.Errorf("%s: %w", final, errExists)
+		}
+	}
+	tmp, err := os.CreateTemp(dir, ".wxmaterial-*.part")
+	if err != nil {
+		return w, err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
+	if err != nil {
+		return w, err
+	}
+	if size >= 0 && n != size {
+		return w, fmt.Errorf("download of %s ended after %d of %d bytes", name, n, size)
+	}
+	if err = tmp.Sync(); err != nil {
+		return w, err
+	}
+	if err = tmp.Close(); err != nil {
+		return w, err
+	}
+	if replace {
+		err = os.Rename(tmp.Name(), final)
+	} else {
+		// A hard link fails if the name appeared meanwhile; rename would
+		// silently replace it.
+		if err = os.Link(tmp.Name(), final); err == nil {
+			os.Remove(tmp.Name())
+		} else if errors.Is(err, fs.ErrExist) {
+			err = fmt.Errorf("%s: %w", final, errExists)
+		} else if _, statErr := os.Lstat(final); statErr == nil {
+			err = fmt.Errorf("%s: %w", final, errExists)
+		} else {
+			err = os.Rename(tmp.Name(), final)
+		}
+	}
+	if err != nil {
+		return w, err
+	}
+	return written{Path: final, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// writeJSONAtomic writes v as indented JSON to path through a temporary file.
+func writeJSONAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = writeAtomic(context.Background(), filepath.Dir(path), filepath.Base(path), strings.NewReader(string(b)), int64(len(b)), true)
+	return err
+}
+
+// ctxReader stops reading when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// hashFile returns the SHA-256 (hex) and size of the file at path.
+func hashFile(path string) (sum string, size int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err = io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
+}
+
+// safeName returns a name safe to create in a folder: the server-supplied
+// name cleaned of folders, "..", separators and control characters, or
+// fallback (cleaned too) when nothing is left. An extension judged from
+// the content type is added when the name has none.
+func safeName(serverName, fallback, contentType string) string {
+	name := transport.CleanFilename(serverName)
+	if name == "" {
+		name = transport.CleanFilename(fallback)
+	}
+	if name == "" {
+		name = "download"
+	}
+	if filepath.Ext(name) == "" {
+		name += extensionOf(contentType)
+	}
+	return name
+}
+
+// extensionOf returns a file extension for a MIME type, or "".
+func extensionOf(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	switch mt {
+	case "image/jpeg", "image/jpg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "image/gif":
+		return ".gif"
+	case "image/bmp":
+		return ".bmp"
+	case "audio/amr":
+		return ".amr"
+	case "audio/mpeg", "audio/mp3":
+		return ".mp3"
+	case "voice/speex", "audio/speex":
+		return ".speex"
+	case "video/mp4":
+		return ".mp4"
+	}
+	return ""
+}
+
+// fetchURL downloads a link the platform handed out (a video's down_url
+// or video_url), which needs no token. Only a 200 reply that is not a JSON
+// or text error becomes file bytes. The caller closes the Content.
+func fetchURL(ctx context.Context, c *http.Client, link string) (*material.Content, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return nil, fmt.Errorf("media link: %w", err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("media link: %w", errors.Unwrap(err))
+	}
+	ct := resp.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	if resp.StatusCode != http.StatusOK || mt == "application/json" || strings.HasPrefix(mt, "text/") {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		var reply struct {
+			Errcode int    `json:"errcode"`
+			Errmsg  string `json:"errmsg"`
+		}
+		if json.Unmarshal(b, &reply) == nil && reply.Errcode != 0 {
+			return nil, fmt.Errorf("media link answered errcode %d: %s", reply.Errcode, reply.Errmsg)
+		}
+		return nil, fmt.Errorf("media link answered %s (%s), not a file", resp.Status, mt)
+	}
+	return &material.Content{
+		Name:        transport.FilenameOf(resp.Header.Get("Content-Disposition")),
+		ContentType: ct,
+		Size:        resp.ContentLength,
+		Body:        resp.Body,
+	}, nil
+}

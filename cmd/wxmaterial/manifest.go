@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// manifestName is the backup's index, in the backup folder.
+const manifestName = "manifest.json"
+
+// manifestFormat is the version of the manifest's layout.
+const manifestFormat = 1
+
+// manifest is a backup's index: what the library held and where each
+// file is. It is rewritten (atomically) as the backup goes, so that an
+// interrupted run can be resumed.
+type manifest struct {
+	Format    int              `json:"format"`
+	Platform  string           `json:"platform"` // "officialaccount"
+	Account   string           `json:"account"`  // the appid
+	StartedAt time.Time        `json:"started_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	Complete  bool             `json:"complete"`         // the last run saved every item it listed
+	Counts    *material.Counts `json:"counts,omitempty"` // get_materialcount at the start of the last run
+	Items     []entry          `json:"items"`
+}
+
+// entry is one library item in a backup.
+type entry struct {
+	MediaID     string             `json:"media_id"`
+	Kind        material.Kind      `json:"kind"` // image (thumbs included), voice, video or news
+	Name        string             `json:"name,omitempty"`
+	UpdatedAt   time.Time          `json:"updated_at"`
+	URL         string             `json:"url,omitempty"`
+	File        string             `json:"file,omitempty"` // slash-separated, relative to the backup folder
+	Size        int64              `json:"size,omitempty"`
+	SHA256      string             `json:"sha256,omitempty"`
+	ContentType string             `json:"content_type,omitempty"`
+	Video       *videoInfo         `json:"video,omitempty"`
+	News        []material.Article `json:"news_item,omitempty"`
+}
+
+// videoInfo is what get_material says of a permanent video.
+type videoInfo struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	DownURL     string `json:"down_url,omitempty"`
+}
+
+// readManifest reads dir's manifest. A folder without one gives
+// fs.ErrNotExist.
+func readManifest(dir string) (*manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifestName), err)
+	}
+	if m.Format != manifestFormat {
+		return nil, fmt.Errorf("%s: manifest format %d, this wxmaterial reads %d", filepath.Join(dir, manifestName), m.Format, manifestFormat)
+	}
+	return &m, nil
+}
+
+// write replaces dir's manifest atomically.
+func (m *manifest) write(dir string) error {
+	return writeJSONAtomic(filepath.Join(dir, manifestName), m)
+}
+
+// path returns the entry's file on disk, refusing a manifest path that
+// would leave the backup folder.
+func (e *entry) path(dir string) (string, error) {
+	if e.File == "" {
+		return "", fmt.Errorf("%s %s has no file in the backup", e.Kind, e.MediaID)
+	}
+	rel := filepath.FromSlash(e.File)
+	if !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("%s %s: file %q is outside the backup folder", e.Kind, e.MediaID, e.File)
+	}
+	return filepath.Join(dir, rel), nil
+}
+
+// verify reports whether the entry's file is in dir with its recorded size
+// and hash.
+func (e *entry) verify(dir string) error {
+	p, err := e.path(dir)
+	if err != nil {
+		return err
+	}
+	sum, size, err := hashFile(p)
+	if err != nil {
+		return err
+	}
+	if size != e.Size || sum != e.SHA256 {
+		return fmt.Errorf("%s differs from the manifest (size %d, sha256 %.12s…; recorded %d, %.12s…)", p, size, sum, e.Size, e.SHA256)
+	}
+	return nil
+}
+
+// backupFileName is where an item's bytes go: <kind>/<media id>_<name>,
+// both cleaned, at most maxNameBytes long with the extension kept.
+func backupFileName(kind material.Kind, mediaID, name, ext string) string {
+	id := transport.CleanFilename(mediaID)
+	n := transport.CleanFilename(name)
+	if n == "" {
+		n = string(kind) + ext
+	}
+	if filepath.Ext(n) == "" {
+		n += ext
+	}
+	return string(kind) + "/" + shorten(id+"_"+n, maxNameBytes)
+}
+
+// maxNameBytes keeps file names below the 255-byte limit of most file
+// systems, with room for the temporary file's prefix.
+const maxNameBytes = 200
+
+// shorten cuts name to at most max bytes on a UTF-8 boundary, keeping its
+// extension.
+func shorten(name string, max int) string {
+	if len(name) <= max {
+		return name
+	}
+	ext := filepath.Ext(name)
+	if len(ext) > 16 {
+		ext = ""
+	}
+	stem := strings.TrimSuffix(name, ext)
+	cut := max - len(ext)
+	for cut > 0 && !utf8.RuneStart(stem[cut]) {
+		cut--
+	}
+	return stem[:cut] + ext
+}
+
+// isNotExist reports whether err says a file is missing.
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
