@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,9 @@ type env struct {
 	srv   *httptest.Server
 	tr    *http.Transport // the client's transport, to close idle connections
 	c     *officialaccount.Client
+	// serving counts the emulator's handlers running: a client may have
+	// read a whole reply before the handler returns and logs the call.
+	serving *sync.WaitGroup
 }
 
 // setup configures newEnv.
@@ -51,7 +55,12 @@ func newEnv(t testing.TB, s setup) *env {
 	if err := emu.AddOfficialAccount(testAppID, testSecret); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(emu)
+	serving := new(sync.WaitGroup)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serving.Add(1)
+		defer serving.Done()
+		emu.ServeHTTP(w, r)
+	}))
 	tr := &http.Transport{}
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
@@ -68,13 +77,19 @@ func newEnv(t testing.TB, s setup) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &env{emu: emu, clock: clock, srv: srv, tr: tr, c: c}
+	return &env{emu: emu, clock: clock, srv: srv, tr: tr, c: c, serving: serving}
+}
+
+// requests returns the request log once every handler has returned.
+func (e *env) requests() []emulator.Request {
+	e.serving.Wait()
+	return e.emu.Requests()
 }
 
 // calls returns the request log's entries for the endpoint path.
 func (e *env) calls(path string) []emulator.Request {
 	var out []emulator.Request
-	for _, r := range e.emu.Requests() {
+	for _, r := range e.requests() {
 		if r.Path == path {
 			out = append(out, r)
 		}
@@ -85,7 +100,7 @@ func (e *env) calls(path string) []emulator.Request {
 // business returns the request log without token fetches.
 func (e *env) business() []emulator.Request {
 	var out []emulator.Request
-	for _, r := range e.emu.Requests() {
+	for _, r := range e.requests() {
 		if r.Path != "/cgi-bin/token" && r.Path != "/cgi-bin/stable_token" {
 			out = append(out, r)
 		}

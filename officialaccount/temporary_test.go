@@ -111,7 +111,7 @@ func TestDownload(t *testing.T) {
 		{Method: "GET", Path: "/cgi-bin/media/get", Query: "media_id=" + img.ID},
 		{Method: "GET", Path: "/cgi-bin/media/get", Query: "media_id=" + vid.ID},
 	}, wireOf(e.business()[:2]))
-	for _, r := range e.emu.Requests() {
+	for _, r := range e.requests() {
 		if r.Query.Has("access_token") && strings.Contains(r.URLPath, "/_media/") {
 			t.Errorf("DownloadURL sent an access_token to %s", r.URLPath)
 		}
