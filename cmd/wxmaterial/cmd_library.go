@@ -94,7 +94,7 @@ func displayName(k material.Kind, name string, news []material.Article) string {
 	}
 	s := fmt.Sprintf("%q", news[0].Title)
 	if len(news) > 1 {
-		s += fmt.Sprintf(" (+%d articles)", len(news)-1)
+		s += fmt.Sprintf(" (+%d more %s)", len(news)-1, plural(len(news)-1, "article"))
 	}
 	return s
 }

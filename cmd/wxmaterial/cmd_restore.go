@@ -231,7 +231,7 @@ func (a *app) emitRestore(res restoreResult) error {
 			if len(s.Titles) > 0 {
 				name = fmt.Sprintf("%q", s.Titles[0])
 				if len(s.Titles) > 1 {
-					name += fmt.Sprintf(" (+%d articles)", len(s.Titles)-1)
+					name += fmt.Sprintf(" (+%d more %s)", len(s.Titles)-1, plural(len(s.Titles)-1, "article"))
 				}
 				name += " " + s.MediaID
 			}

@@ -64,6 +64,11 @@ func writeAtomic(ctx context.Context, dir, name string, r io.Reader, size int64,
 	if size >= 0 && n != size {
 		return w, fmt.Errorf("download of %s ended after %d of %d bytes", name, n, size)
 	}
+	// Like a file made with os.Create under the usual umask, not the 0600 of
+	// a temporary file.
+	if err = tmp.Chmod(0o644); err != nil {
+		return w, err
+	}
 	if err = tmp.Sync(); err != nil {
 		return w, err
 	}
@@ -185,7 +190,7 @@ func fetchURL(ctx context.Context, c *http.Client, link string) (*material.Conte
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("media link: %w", errors.Unwrap(err))
+		return nil, fmt.Errorf("media link: %w", unwrapURLError(err))
 	}
 	ct := resp.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
