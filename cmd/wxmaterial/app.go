@@ -180,6 +180,17 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				a.commandUsage(fs)
 				return nil, flag.ErrHelp
 			}
+			// Media ids may begin with "-": one that fs took for an
+			// unknown flag is an argument.
+			if i := mediaIDAt(args, err); i >= 0 {
+				before, err := a.parse(fs, args[:i])
+				if err != nil {
+					return nil, err
+				}
+				pos = append(append(pos, before...), args[i])
+				args = args[i+1:]
+				continue
+			}
 			return nil, &usageError{err.Error()}
 		}
 		rest := fs.Args()
@@ -192,6 +203,30 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// mediaIDAt returns the index in args of the "unknown flag" a flag.Parse
+// error names when it looks like a media id (long, of the id alphabet),
+// or -1.
+func mediaIDAt(args []string, err error) int {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok || len(name) < 20 {
+		return -1
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return -1
+		}
+	}
+	for i, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "-"+name || arg == "--"+name {
+			return i
+		}
+	}
+	return -1
 }
 
 // commandUsage prints a subcommand's usage and flags to stdout.
