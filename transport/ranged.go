@@ -1,0 +1,342 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/wxmaterial/wxmaterial/material"
+)
+
+// DefaultChunkSize is the largest Range chunk a ranged download asks for:
+// WeCom's media/get refuses to send more than 20 MB at once (830002).
+const DefaultChunkSize = 20 << 20
+
+// DefaultMaxResumes is how many times in a row a broken transfer is resumed
+// without receiving a byte before the download fails.
+const DefaultMaxResumes = 3
+
+// ErrLength is matched by the error of a ranged download whose bytes do not
+// add up to the total the server announced: a server that keeps ending
+// early, sends more than asked, or changes the file's size half-way.
+// A short download also matches io.ErrUnexpectedEOF.
+var ErrLength = errors.New("transport: download length mismatch")
+
+// RangeOptions configure a ranged download.
+type RangeOptions struct {
+	// ChunkSize is the most bytes one Range request asks for; default
+	// DefaultChunkSize.
+	ChunkSize int64
+	// MaxResumes is how many times in a row a chunk cut off mid-way is
+	// resumed from the byte where it broke without a byte arriving;
+	// default DefaultMaxResumes. Any progress resets the count.
+	MaxResumes int
+}
+
+func (o RangeOptions) withDefaults() RangeOptions {
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	if o.MaxResumes <= 0 {
+		o.MaxResumes = DefaultMaxResumes
+	}
+	return o
+}
+
+// RangeFunc fetches the bytes first to last (inclusive) of a file, e.g. with
+// "Range: bytes=first-last". Client.RangeFetcher makes one from a Request.
+type RangeFunc func(ctx context.Context, first, last int64) (*Reply, error)
+
+// RangeFetcher returns a RangeFunc that sends req (a download, usually a
+// GET) with a "Range: bytes=first-last" header. req is not modified.
+func (c *Client) RangeFetcher(req *Request) RangeFunc {
+	return func(ctx context.Context, first, last int64) (*Reply, error) {
+		r := *req
+		r.Header = req.Header.Clone()
+		if r.Header == nil {
+			r.Header = make(http.Header)
+		}
+		r.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", first, last))
+		return c.Download(ctx, &r)
+	}
+}
+
+// DownloadRanges downloads a file of unknown size in Range chunks of at
+// most opts.ChunkSize bytes and presents them as one stream. It fetches the
+// first chunk before returning, so that the file's total size (from
+// Content-Range), name and type are known and an error reply is returned
+// here; the other chunks are fetched as the body is read.
+//
+// The stream is checked as it goes: every chunk must start at the byte
+// asked for and announce the same total; a chunk cut off mid-way is resumed
+// from the byte where it broke (not restarted), up to opts.MaxResumes times
+// in a row without progress; the body ends with io.EOF only after exactly
+// the total number of bytes, and otherwise with an error matching ErrLength.
+//
+// Reading the body after ctx ends fails with ctx's error; closing it stops
+// the transfer.
+func DownloadRanges(ctx context.Context, fetch RangeFunc, opts RangeOptions) (*material.Content, error) {
+	opts = opts.withDefaults()
+	r := newRangedReader(ctx, fetch, opts, -1)
+	rep, err := r.openChunk()
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return &material.Content{
+		Name:        rep.Content.Name,
+		ContentType: rep.Content.ContentType,
+		Size:        r.total,
+		Body:        r,
+	}, nil
+}
+
+// Resume returns c with a body that survives a broken transfer: when the
+// body of c (a whole-file reply of c.Size bytes) breaks off, the rest is
+// fetched from the byte where it broke with Range chunks of at most
+// opts.ChunkSize bytes, and the total is verified as DownloadRanges does.
+// When c.Size is unknown (-1), c is returned as it is.
+func Resume(ctx context.Context, c *material.Content, fetch RangeFunc, opts RangeOptions) *material.Content {
+	if c == nil || c.Size < 0 {
+		return c
+	}
+	opts = opts.withDefaults()
+	r := newRangedReader(ctx, fetch, opts, c.Size)
+	r.body, r.end = c.Body, c.Size
+	out := *c
+	out.Body = r
+	return &out
+}
+
+// rangedReader is one stream over a file fetched in Range chunks.
+type rangedReader struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	fetch  RangeFunc
+	opts   RangeOptions
+
+	total   int64 // the file's size; -1 until the first reply tells
+	off     int64 // bytes delivered to the reader so far
+	start   int64 // the first byte of the current chunk's reply
+	end     int64 // the end (exclusive) of what body holds
+	resumes int   // resumptions in a row without progress
+	err     error // sticky final error
+
+	mu     sync.Mutex
+	body   io.ReadCloser // the current chunk, nil between chunks
+	closed bool
+}
+
+func newRangedReader(ctx context.Context, fetch RangeFunc, opts RangeOptions, total int64) *rangedReader {
+	ctx, cancel := context.WithCancel(ctx)
+	return &rangedReader{ctx: ctx, cancel: cancel, fetch: fetch, opts: opts, total: total}
+}
+
+// Read reads from the current chunk, fetching the next one (or the rest of
+// a broken one) as needed.
+func (r *rangedReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if r.err != nil {
+			return 0, r.err
+		}
+		r.mu.Lock()
+		body, closed := r.body, r.closed
+		r.mu.Unlock()
+		if closed {
+			return 0, http.ErrBodyReadAfterClose
+		}
+		if body == nil {
+			if r.total >= 0 && r.off >= r.total {
+				r.err = io.EOF
+				continue
+			}
+			if _, err := r.openChunk(); err != nil {
+				if r.err == nil {
+					r.err = err
+				}
+			}
+			continue
+		}
+		n, err := body.Read(p[:min(int64(len(p)), r.end-r.off)])
+		r.off += int64(n)
+		if n > 0 {
+			r.resumes = 0
+		}
+		if r.off == r.end {
+			// The chunk is complete; it must hold nothing more.
+			if err == nil {
+				var one [1]byte
+				var m int
+				m, err = body.Read(one[:])
+				if m > 0 {
+					r.fail(fmt.Errorf("transport: ranged download: the server sent more than the %d bytes of bytes %d-%d: %w",
+						r.end-r.start, r.start, r.end-1, ErrLength))
+					return n, nil
+				}
+			}
+			r.closeBody()
+			return n, nil
+		}
+		if err == nil {
+			return n, nil
+		}
+		// The chunk ended or broke before its end.
+		r.closeBody()
+		if cerr := r.ctx.Err(); cerr != nil {
+			r.fail(fmt.Errorf("transport: ranged download at byte %d: %w", r.off, context.Cause(r.ctx)))
+			return n, nil
+		}
+		r.resumes++
+		if r.resumes > r.opts.MaxResumes {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			r.fail(fmt.Errorf("transport: ranged download: got %d of %d bytes; %d resumptions in a row brought nothing: %w (%w)",
+				r.off, r.total, r.opts.MaxResumes, err, ErrLength))
+			return n, nil
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// openChunk fetches the next chunk, from r.off, and checks that the reply
+// is what was asked for.
+func (r *rangedReader) openChunk() (*Reply, error) {
+	first := r.off
+	last := first + r.opts.ChunkSize - 1
+	if r.end > first {
+		last = min(last, r.end-1) // the rest of a chunk that broke off
+	}
+	if r.total >= 0 {
+		last = min(last, r.total-1)
+	}
+	rep, err := r.fetch(r.ctx, first, last)
+	if err != nil {
+		if cerr := r.ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w: %w", err, context.Cause(r.ctx))
+		}
+		return nil, err
+	}
+	if rep.Content == nil {
+		return nil, fmt.Errorf("transport: ranged download: bytes %d-%d were answered with JSON, not file bytes", first, last)
+	}
+	body := rep.Content.Body
+	end, total, err := checkChunk(rep, first, last, r.total)
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		body.Close()
+		return nil, http.ErrBodyReadAfterClose
+	}
+	r.body, r.start, r.end, r.total = body, first, end, total
+	r.mu.Unlock()
+	return rep, nil
+}
+
+// checkChunk checks the reply to a request for bytes first-last of a file
+// of total bytes (-1 when not known yet) and returns the end (exclusive)
+// of the bytes it holds and the file's total.
+func checkChunk(rep *Reply, first, last, total int64) (end, newTotal int64, err error) {
+	length := rep.Content.Size
+	switch rep.StatusCode {
+	case http.StatusPartialContent:
+		a, b, t, ok := parseContentRange(rep.Header.Get("Content-Range"))
+		switch {
+		case !ok:
+			return 0, 0, fmt.Errorf("transport: ranged download: bytes %d-%d answered with Content-Range %q", first, last, rep.Header.Get("Content-Range"))
+		case a != first || b > last:
+			return 0, 0, fmt.Errorf("transport: ranged download: asked for bytes %d-%d, got %d-%d: %w", first, last, a, b, ErrLength)
+		case total >= 0 && t != total:
+			return 0, 0, fmt.Errorf("transport: ranged download: the file's size changed from %d to %d bytes: %w", total, t, ErrLength)
+		case length >= 0 && length != b-a+1:
+			return 0, 0, fmt.Errorf("transport: ranged download: bytes %d-%d sent with Content-Length %d: %w", a, b, length, ErrLength)
+		}
+		return b + 1, t, nil
+	case http.StatusOK:
+		// The server ignored Range and sent the whole file: usable only
+		// from the first byte.
+		if first != 0 {
+			return 0, 0, fmt.Errorf("transport: ranged download: asked for bytes %d-%d, the server sent the whole file (HTTP 200): it does not honour Range", first, last)
+		}
+		if total >= 0 && length >= 0 && length != total {
+			return 0, 0, fmt.Errorf("transport: ranged download: the file's size changed from %d to %d bytes: %w", total, length, ErrLength)
+		}
+		if length < 0 {
+			length = total
+		}
+		if length < 0 {
+			return 0, 0, fmt.Errorf("transport: ranged download: the server sent the whole file without a length")
+		}
+		return length, length, nil
+	}
+	return 0, 0, fmt.Errorf("transport: ranged download: bytes %d-%d answered HTTP %d", first, last, rep.StatusCode)
+}
+
+// parseContentRange parses "bytes a-b/total" with a known total.
+func parseContentRange(h string) (a, b, total int64, ok bool) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes ")
+	if !found {
+		return 0, 0, 0, false
+	}
+	rng, tot, found := strings.Cut(spec, "/")
+	if !found {
+		return 0, 0, 0, false
+	}
+	as, bs, found := strings.Cut(rng, "-")
+	if !found {
+		return 0, 0, 0, false
+	}
+	var err1, err2, err3 error
+	a, err1 = strconv.ParseInt(as, 10, 64)
+	b, err2 = strconv.ParseInt(bs, 10, 64)
+	total, err3 = strconv.ParseInt(tot, 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || a < 0 || b < a || total <= b {
+		return 0, 0, 0, false
+	}
+	return a, b, total, true
+}
+
+func (r *rangedReader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.closeBody()
+}
+
+func (r *rangedReader) closeBody() {
+	r.mu.Lock()
+	b := r.body
+	r.body = nil
+	r.mu.Unlock()
+	if b != nil {
+		b.Close()
+	}
+}
+
+// Close stops the transfer. It may be called while a Read is blocked.
+func (r *rangedReader) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	b := r.body
+	r.body = nil
+	r.mu.Unlock()
+	r.cancel()
+	if b != nil {
+		return b.Close()
+	}
+	return nil
+}

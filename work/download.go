@@ -1,0 +1,75 @@
+package work
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// CodeUseRange is the errcode of media/get for media too large to be sent
+// at once (over 20 MB, e.g. from an upload-by-URL job): it must be fetched
+// in Range chunks of at most 20 MB.
+const CodeUseRange = 830002
+
+// Download streams temporary media: one Content whose Body the caller reads
+// and closes, whatever the size.
+//
+// The first request asks for the whole file. When the platform answers
+// CodeUseRange (830002, media over 20 MB), the file is fetched in Range
+// chunks of at most 20 MB, one after the other as the body is read, and
+// presented as one stream whose Size is the total from Content-Range.
+// Should a transfer break off (a dropped connection, a truncated body),
+// it resumes with a Range request from the byte where it broke, whole-file
+// replies included; the total length is verified, and a download that
+// comes up short or long ends in an error matching transport.ErrLength,
+// never in a silent EOF. Nothing is buffered beyond the caller's reads.
+//
+// An unknown or expired media id is an error matching material.ErrNotFound.
+//
+// Upstream doc: https://developer.work.weixin.qq.com/document/path/90254
+func (c *Client) Download(ctx context.Context, mediaID string) (*material.Content, error) {
+	return c.download(ctx, "/cgi-bin/media/get", mediaID, true)
+}
+
+// DownloadHDVoice streams a voice recorded with the JS-SDK (uploadVoice's
+// serverId) as 16 kHz speex (Content-Type voice/speex). The caller reads
+// and closes the Content. The endpoint does not document Range support, so
+// a broken transfer is an error, not resumed.
+//
+// Upstream doc: https://developer.work.weixin.qq.com/document/path/90255
+func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material.Content, error) {
+	return c.download(ctx, "/cgi-bin/media/get/jssdk", mediaID, false)
+}
+
+func (c *Client) download(ctx context.Context, path, mediaID string, chunked bool) (*material.Content, error) {
+	op := path[1:]
+	if mediaID == "" {
+		return nil, fmt.Errorf("work: download: %w", &material.ValidationError{Platform: material.WeCom,
+			Field: "media_id", Problem: "missing media id", Err: []error{material.ErrInvalidInput}})
+	}
+	req := &transport.Request{Op: op, Path: path, Query: url.Values{"media_id": {mediaID}}}
+	fetch := c.tc.RangeFetcher(req)
+	rep, err := c.tc.Download(ctx, req)
+	var apiErr *material.APIError
+	if chunked && errors.As(err, &apiErr) && apiErr.Code == CodeUseRange {
+		content, err := transport.DownloadRanges(ctx, fetch, c.ranges)
+		if err != nil {
+			return nil, fmt.Errorf("work: download %s in ranges: %w", mediaID, err)
+		}
+		return content, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("work: download %s: %w", mediaID, err)
+	}
+	if rep.Content == nil {
+		return nil, fmt.Errorf("work: download %s: %s answered JSON, not the file's bytes", mediaID, op)
+	}
+	if !chunked {
+		return rep.Content, nil
+	}
+	return transport.Resume(ctx, rep.Content, fetch, c.ranges), nil
+}

@@ -1,0 +1,4 @@
+package work
+
+// WithChunkSize exports withChunkSize to the tests.
+var WithChunkSize = withChunkSize

@@ -1,0 +1,177 @@
+package work
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// AttachmentType is where an attachment resource is used
+// (upload_attachment's attachment_type).
+type AttachmentType int
+
+// The attachment types.
+const (
+	AttachmentMoments      AttachmentType = 1 // customer Moments (朋友圈): images and videos
+	AttachmentProductAlbum AttachmentType = 2 // product album (商品图册): images, videos and files
+)
+
+// Upload uploads src as temporary media of kind image (JPG or PNG, up to
+// 10 MB), voice (AMR, up to 2 MB and 60 s), video (MP4, up to 10 MB) or file
+// (up to 20 MB); every file must be more than 5 bytes. The media id works
+// for three days, for every agent of the corp.
+//
+// WeCom has no thumb kind: it fails with an error matching
+// material.ErrUnsupported. A file outside the limits fails with a
+// *material.ValidationError naming the limit. Both happen before a byte is
+// sent. A source of unknown size is first spooled to a temporary file.
+//
+// Upstream doc: https://developer.work.weixin.qq.com/document/path/90253
+func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
+	rule, err := material.RuleFor(material.WeCom, material.APITemporary, kind)
+	if err != nil {
+		return material.Media{}, fmt.Errorf("work: upload: %w", err)
+	}
+	var out mediaReply
+	if err := c.upload(ctx, "/cgi-bin/media/upload", url.Values{"type": {string(kind)}}, rule, src, &out); err != nil {
+		return material.Media{}, fmt.Errorf("work: upload %s: %w", kind, err)
+	}
+	return out.media(kind)
+}
+
+// UploadImage uploads an image (JPG or PNG, 5 B to 2 MB) for article
+// bodies and welcome messages and returns its permanent URL, which renders
+// only inside WeCom. The corp may upload 1000 a day and 3000 a month
+// (beyond: an error matching material.ErrQuota).
+//
+// Upstream doc: https://developer.work.weixin.qq.com/document/path/90256
+func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, error) {
+	rule, err := material.RuleFor(material.WeCom, material.APIImage, material.KindImage)
+	if err != nil {
+		return "", fmt.Errorf("work: upload image: %w", err)
+	}
+	var out struct {
+		URL string `json:"url"`
+	}
+	if err := c.upload(ctx, "/cgi-bin/media/uploadimg", nil, rule, src, &out); err != nil {
+		return "", fmt.Errorf("work: upload image: %w", err)
+	}
+	if out.URL == "" {
+		return "", fmt.Errorf("work: upload image: the reply has no url")
+	}
+	return out.URL, nil
+}
+
+// UploadAttachment uploads an attachment resource for customer Moments
+// (AttachmentMoments: image or video) or the product album
+// (AttachmentProductAlbum: image, video or file), with the limits of Upload.
+// The agent needs the customer-contact permission.
+//
+// Upstream doc: https://developer.work.weixin.qq.com/document/path/95098
+func (c *Client) UploadAttachment(ctx context.Context, mediaType material.Kind, attachmentType AttachmentType, src material.Source) (material.Media, error) {
+	bad := func(field, value, problem string, errs ...error) (material.Media, error) {
+		return material.Media{}, fmt.Errorf("work: upload attachment: %w", &material.ValidationError{
+			Platform: material.WeCom, API: material.APIAttachment, Kind: mediaType, Name: src.Name(),
+			Field: field, Value: value, Problem: problem, Err: errs})
+	}
+	switch attachmentType {
+	case AttachmentMoments:
+		if mediaType == material.KindFile {
+			return bad("kind", string(mediaType), "Moments attachments are images or videos, not files", material.ErrUnsupported)
+		}
+	case AttachmentProductAlbum:
+	default:
+		return bad("attachment_type", strconv.Itoa(int(attachmentType)), "attachment type must be 1 (Moments) or 2 (product album)", material.ErrInvalidInput)
+	}
+	rule, err := material.RuleFor(material.WeCom, material.APIAttachment, mediaType)
+	if err != nil {
+		return material.Media{}, fmt.Errorf("work: upload attachment: %w", err)
+	}
+	q := url.Values{"media_type": {string(mediaType)}, "attachment_type": {strconv.Itoa(int(attachmentType))}}
+	var out mediaReply
+	if err := c.upload(ctx, "/cgi-bin/media/upload_attachment", q, rule, src, &out); err != nil {
+		return material.Media{}, fmt.Errorf("work: upload attachment %s: %w", mediaType, err)
+	}
+	return out.media(mediaType)
+}
+
+// upload validates src under rule, then posts it as the multipart part
+// "media", streamed with an exact Content-Length, and decodes the reply
+// into out.
+func (c *Client) upload(ctx context.Context, path string, q url.Values, rule material.Rule, src material.Source, out any) error {
+	prepared, cleanup, err := rule.Prepare(src)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	body, err := transport.SourceBody(prepared)
+	if err != nil {
+		return err
+	}
+	mp, ct, err := transport.Multipart(nil, transport.FilePart{
+		Field:       "media",
+		Filename:    prepared.Name(),
+		ContentType: prepared.ContentType(),
+		Body:        body,
+	})
+	if err != nil {
+		return err
+	}
+	return c.tc.Do(ctx, &transport.Request{
+		Method:      http.MethodPost,
+		Path:        path,
+		Query:       q,
+		Body:        &mp,
+		ContentType: ct,
+		Write:       true,
+	}, out)
+}
+
+// mediaReply is the reply of media/upload and media/upload_attachment.
+type mediaReply struct {
+	Type      string   `json:"type"`
+	MediaID   string   `json:"media_id"`
+	CreatedAt unixTime `json:"created_at"`
+}
+
+func (r mediaReply) media(kind material.Kind) (material.Media, error) {
+	if r.MediaID == "" {
+		return material.Media{}, fmt.Errorf("work: upload %s: the reply has no media_id", kind)
+	}
+	return temporaryMedia(r.MediaID, kind, time.Time(r.CreatedAt)), nil
+}
+
+// temporaryMedia is a temporary media id created at created.
+func temporaryMedia(id string, kind material.Kind, created time.Time) material.Media {
+	return material.Media{ID: id, Kind: kind, CreatedAt: created, ExpiresAt: created.Add(material.TemporaryLifetime)}
+}
+
+// unixTime decodes a unix time in seconds sent as a string (WeCom's
+// documented form) or as a number.
+type unixTime time.Time
+
+func (u *unixTime) UnmarshalJSON(b []byte) error {
+	b = bytes.Trim(b, `"`)
+	if len(b) == 0 || string(b) == "null" {
+		*u = unixTime{}
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("created_at %q is not a unix time", b)
+	}
+	sec, err := n.Int64()
+	if err != nil {
+		return fmt.Errorf("created_at %q is not a unix time", b)
+	}
+	*u = unixTime(time.Unix(sec, 0))
+	return nil
+}

@@ -1,0 +1,137 @@
+package work_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/material/materialtest"
+	"github.com/wxmaterial/wxmaterial/work"
+)
+
+// oneShot is a source that claims size bytes and counts what is read of it.
+func oneShot(name string, head []byte, size int64, read *int64) material.Source {
+	return material.FromReader(name, &countReader{r: io.MultiReader(bytes.NewReader(head), zeros{}), n: read}, size)
+}
+
+type countReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestRefusedBeforeSending checks that bad input fails with the right
+// sentinel, names the limit, reads at most the sniffed head of the file and
+// sends nothing at all.
+func TestRefusedBeforeSending(t *testing.T) {
+	_, png := sample(t, material.KindImage)
+	var read int64
+	tests := []struct {
+		name     string
+		call     func(ctx context.Context, c *work.Client) error
+		want     error
+		wantText string // in the message: the limit
+	}{
+		{name: "thumb", want: material.ErrUnsupported, wantText: "thumb",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.Upload(ctx, material.KindThumb, materialtest.Sample(material.KindImage))
+				return err
+			}},
+		{name: "five bytes", want: material.ErrTooSmall, wantText: "more than 5 bytes",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.Upload(ctx, material.KindFile, material.FromBytes("five.txt", []byte("12345")))
+				return err
+			}},
+		{name: "image over 10 MB", want: material.ErrTooLarge, wantText: "10 MB",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.Upload(ctx, material.KindImage, oneShot("big.png", png, 10<<20+1, &read))
+				return err
+			}},
+		{name: "file over 20 MB", want: material.ErrTooLarge, wantText: "20 MB",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.Upload(ctx, material.KindFile, oneShot("big.bin", nil, 20<<20+1, &read))
+				return err
+			}},
+		{name: "MP3 voice", want: material.ErrInvalidFormat, wantText: "amr",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.Upload(ctx, material.KindVoice, material.FromBytes("talk.mp3", append([]byte("ID3\x03\x00\x00\x00\x00\x00\x00"), make([]byte, 100)...)))
+				return err
+			}},
+		{name: "uploadimg over 2 MB", want: material.ErrTooLarge, wantText: "2 MB",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadImage(ctx, oneShot("big.png", png, 2<<20+1, &read))
+				return err
+			}},
+		{name: "file attachment for Moments", want: material.ErrUnsupported, wantText: "Moments",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadAttachment(ctx, material.KindFile, work.AttachmentMoments, material.FromBytes("a.txt", []byte("some text")))
+				return err
+			}},
+		{name: "attachment type 3", want: material.ErrInvalidInput, wantText: "attachment type",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadAttachment(ctx, material.KindImage, 3, materialtest.Sample(material.KindImage))
+				return err
+			}},
+		{name: "voice attachment", want: material.ErrUnsupported, wantText: "voice",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadAttachment(ctx, material.KindVoice, work.AttachmentProductAlbum, materialtest.Sample(material.KindVoice))
+				return err
+			}},
+		{name: "image by URL", want: material.ErrUnsupported, wantText: "video",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadByURL(ctx, material.URLUpload{Kind: material.KindImage, Filename: "a.png", URL: "http://example.com/a.png", MD5: strings.Repeat("a", 32)})
+				return err
+			}},
+		{name: "short md5", want: material.ErrInvalidInput, wantText: "md5",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadByURL(ctx, material.URLUpload{Kind: material.KindFile, Filename: "a.bin", URL: "http://example.com/a.bin", MD5: "abc"})
+				return err
+			}},
+		{name: "empty job id", want: material.ErrInvalidInput, wantText: "job id",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadByURLResult(ctx, "")
+				return err
+			}},
+		{name: "empty media id", want: material.ErrInvalidInput, wantText: "media id",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.Download(ctx, "")
+				return err
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			read = 0
+			err := tt.call(t.Context(), e.c)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want it to match %v", err, tt.want)
+			}
+			var ve *material.ValidationError
+			if !errors.As(err, &ve) {
+				t.Errorf("err = %v, want a *material.ValidationError", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("err = %q, want it to name %q", err, tt.wantText)
+			}
+			if read > material.SniffLen {
+				t.Errorf("%d bytes of the source were read; want at most the %d sniffed", read, material.SniffLen)
+			}
+			if reqs := e.emu.Requests(); len(reqs) != 0 {
+				t.Errorf("%d requests were sent, the first %s %s; want none", len(reqs), reqs[0].Method, reqs[0].Path)
+			}
+		})
+	}
+}
