@@ -1,35 +1,41 @@
 package main
 
 import (
-	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/officialaccount"
+	"github.com/wxmaterial/wxmaterial/work"
 )
-
-// errNoWorkClient is returned until the work package is merged into this
-// branch.
-var errNoWorkClient = errors.New("this build has no WeCom client yet (the work package is not merged)")
 
 // newClient builds the client of acc's platform. It is the only place that
 // knows the concrete client packages; everything else uses the material
 // interfaces.
 func newClient(acc account, log *slog.Logger) (material.Service, error) {
-	switch acc.platform {
-	case material.WeCom:
-		return nil, errNoWorkClient
-	default:
-		var opts []officialaccount.Option
+	if acc.platform == material.WeCom {
+		var opts []work.Option
 		if acc.baseURL != "" {
-			opts = append(opts, officialaccount.WithBaseURL(acc.baseURL))
+			opts = append(opts, work.WithBaseURL(acc.baseURL))
 		}
-		if acc.stable {
-			opts = append(opts, officialaccount.WithStableToken())
+		if acc.embedded {
+			// The embedded emulator finishes a job in moments: poll often.
+			opts = append(opts, work.WithWait(50*time.Millisecond, time.Second))
 		}
 		if log != nil {
-			opts = append(opts, officialaccount.WithLogger(log))
+			opts = append(opts, work.WithLogger(log))
 		}
-		return officialaccount.New(acc.appID, acc.secret, opts...)
+		return work.New(acc.corpID, acc.agentID, acc.secret, opts...)
 	}
+	var opts []officialaccount.Option
+	if acc.baseURL != "" {
+		opts = append(opts, officialaccount.WithBaseURL(acc.baseURL))
+	}
+	if acc.stable {
+		opts = append(opts, officialaccount.WithStableToken())
+	}
+	if log != nil {
+		opts = append(opts, officialaccount.WithLogger(log))
+	}
+	return officialaccount.New(acc.appID, acc.secret, opts...)
 }
