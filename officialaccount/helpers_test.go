@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ type env struct {
 	// serving counts the emulator's handlers running: a client may have
 	// read a whole reply before the handler returns and logs the call.
 	serving *sync.WaitGroup
+	// intercept, when set, sees every request before the emulator; when it
+	// returns true it has handled the request and the emulator never sees it.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // setup configures newEnv.
@@ -55,10 +59,13 @@ func newEnv(t testing.TB, s setup) *env {
 	if err := emu.AddOfficialAccount(testAppID, testSecret); err != nil {
 		t.Fatal(err)
 	}
-	serving := new(sync.WaitGroup)
+	e := &env{emu: emu, clock: clock, serving: new(sync.WaitGroup)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		serving.Add(1)
-		defer serving.Done()
+		e.serving.Add(1)
+		defer e.serving.Done()
+		if f := e.intercept.Load(); f != nil && (*f)(w, r) {
+			return
+		}
 		emu.ServeHTTP(w, r)
 	}))
 	tr := &http.Transport{}
@@ -77,8 +84,12 @@ func newEnv(t testing.TB, s setup) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &env{emu: emu, clock: clock, srv: srv, tr: tr, c: c, serving: serving}
+	e.srv, e.tr, e.c = srv, tr, c
+	return e
 }
+
+// setIntercept installs f (see env.intercept).
+func (e *env) setIntercept(f func(http.ResponseWriter, *http.Request) bool) { e.intercept.Store(&f) }
 
 // requests returns the request log once every handler has returned.
 func (e *env) requests() []emulator.Request {
