@@ -135,9 +135,20 @@ func (s *suite) news(t tb) {
 	if e.SeedNews == nil {
 		t.Skip("Env.SeedNews is nil: news cannot be added through the API")
 	}
+	// A news item's thumbs are permanent thumbs of the same library, as on
+	// the platform (the emulator's SeedNews insists).
+	thumbs := make([]string, 2)
+	for i := range thumbs {
+		src, _ := sourceOf(material.KindThumb, i+1)
+		m, err := l.Add(t.Context(), material.KindThumb, src)
+		if err != nil {
+			t.Fatalf("Add(thumb): %v", err)
+		}
+		thumbs[i] = m.ID
+	}
 	articles := []material.Article{
-		{Title: "First", ThumbMediaID: "thumb-1", ShowCoverPic: 1, Author: "A. Writer", Digest: "d1", Content: "<p>one</p>", URL: "http://mp.weixin.qq.com/s/1", ContentSourceURL: "https://example.com/1"},
-		{Title: "第二篇", ThumbMediaID: "thumb-2", Author: "B", Digest: "d2", Content: "<p>two &amp; more</p>", URL: "http://mp.weixin.qq.com/s/2"},
+		{Title: "First", ThumbMediaID: thumbs[0], ShowCoverPic: 1, Author: "A. Writer", Digest: "d1", Content: "<p>one</p>", URL: "http://mp.weixin.qq.com/s/1", ContentSourceURL: "https://example.com/1"},
+		{Title: "第二篇", ThumbMediaID: thumbs[1], Author: "B", Digest: "d2", Content: "<p>two &amp; more</p>", URL: "http://mp.weixin.qq.com/s/2"},
 	}
 	id, err := e.SeedNews(articles...)
 	if err != nil {

@@ -1,0 +1,264 @@
+package officialaccount
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// Add adds an image, voice or thumb to the permanent library and returns
+// its id, and for an image its URL (POST cgi-bin/material/add_material,
+// "新增永久素材",
+// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html).
+// Videos need a title and an introduction: use AddVideo.
+//
+// The limits of the kind are checked before anything is sent. An Add is
+// resent only when the platform provably did not act on it (a busy errcode,
+// a rejected token, a connection that failed before the request was sent in
+// full). When the request was sent but no answer came back, Add does not
+// resend it, which could leave the file twice in the library: it returns an
+// *OutcomeUnknownError, matching material.ErrOutcomeUnknown, and the caller
+// decides (FindAdded looks for the item in the library).
+//
+// The platform's answer carries no time: CreatedAt is the client's clock
+// (WithClock) when the answer came.
+func (c *Client) Add(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
+	if kind == material.KindVideo {
+		return material.Media{}, wrap("add material", &material.ValidationError{Platform: material.OfficialAccount, API: material.APIPermanent, Kind: kind, Name: src.Name(),
+			Field: "kind", Problem: "a video needs a title and an introduction: use AddVideo", Err: []error{material.ErrInvalidInput}})
+	}
+	return c.add(ctx, kind, src, nil)
+}
+
+// AddVideo adds a video to the permanent library with its title and
+// introduction, sent as the JSON form field "description" (POST
+// cgi-bin/material/add_material,
+// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html).
+// It follows Add's rules for writes whose outcome is unknown.
+func (c *Client) AddVideo(ctx context.Context, src material.Source, desc material.VideoDescription) (material.Media, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(desc); err != nil {
+		return material.Media{}, wrap("add material", err)
+	}
+	return c.add(ctx, material.KindVideo, src, []transport.Field{{Name: "description", Value: string(bytes.TrimSpace(buf.Bytes()))}})
+}
+
+func (c *Client) add(ctx context.Context, kind material.Kind, src material.Source, fields []transport.Field) (material.Media, error) {
+	var reply struct {
+		MediaID string `json:"media_id"`
+		URL     string `json:"url"`
+	}
+	since := c.now()
+	err := c.upload(ctx, material.APIPermanent, kind, src, "/cgi-bin/material/add_material", url.Values{"type": {string(kind)}}, fields, &reply)
+	if err != nil {
+		if errors.Is(err, material.ErrOutcomeUnknown) && ctx.Err() == nil {
+			return material.Media{}, &OutcomeUnknownError{Kind: kind, Name: src.Name(), Since: since, Err: err}
+		}
+		return material.Media{}, wrap("add material", err)
+	}
+	if reply.MediaID == "" {
+		return material.Media{}, wrap("add material", errNoMediaID)
+	}
+	return material.Media{ID: reply.MediaID, Kind: kind, CreatedAt: c.now().Truncate(time.Second), URL: reply.URL}, nil
+}
+
+// mediaIDBody is the JSON body of get_material and del_material.
+type mediaIDBody struct {
+	MediaID string `json:"media_id"`
+}
+
+// Get returns a permanent item without the caller knowing its kind (POST
+// cgi-bin/material/get_material, "获取永久素材",
+// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterial.html).
+//
+// The platform answers an image, voice or thumb with its bytes: the Asset
+// then has Content (streamed; the caller closes it) and Kind "" since the
+// reply does not say which. It answers a video with JSON holding title,
+// description and down_url (Kind video, Video set) and a news item with
+// JSON holding news_item (Kind news, News set). A temporary, unknown or
+// deleted id (errcode 40007) matches material.ErrNotFound.
+func (c *Client) Get(ctx context.Context, mediaID string) (*material.Asset, error) {
+	if err := needID(mediaID); err != nil {
+		return nil, wrap("get material", err)
+	}
+	r, err := c.t.Download(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/get_material", JSON: mediaIDBody{mediaID}})
+	if err != nil {
+		return nil, wrap("get material", err)
+	}
+	if r.Content != nil {
+		return &material.Asset{MediaID: mediaID, Content: r.Content}, nil
+	}
+	a, err := decodeAsset(mediaID, r.JSON)
+	return a, wrap("get material", err)
+}
+
+// decodeAsset tells a news item from a video by the keys of the reply.
+func decodeAsset(mediaID string, body []byte) (*material.Asset, error) {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		return nil, fmt.Errorf("decode reply: %w", err)
+	}
+	if _, ok := keys["news_item"]; ok {
+		var v struct {
+			NewsItem []material.Article `json:"news_item"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			return nil, fmt.Errorf("decode news: %w", err)
+		}
+		return &material.Asset{MediaID: mediaID, Kind: material.KindNews, News: v.NewsItem}, nil
+	}
+	_, hasURL := keys["down_url"]
+	_, hasTitle := keys["title"]
+	if hasURL || hasTitle {
+		var v struct {
+			Title       string `json:"title"`
+			Description string `json:"description"`
+			DownURL     string `json:"down_url"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			return nil, fmt.Errorf("decode video: %w", err)
+		}
+		return &material.Asset{MediaID: mediaID, Kind: material.KindVideo, Video: &material.Video{Title: v.Title, Description: v.Description, DownURL: v.DownURL}}, nil
+	}
+	return nil, fmt.Errorf("%w: neither news_item nor down_url in the reply", errNoBytes)
+}
+
+// Delete removes a permanent item, one made in the web console included
+// (POST cgi-bin/material/del_material, "删除永久素材",
+// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_delmaterial.html).
+// Temporary media cannot be deleted: a temporary, unknown or already
+// deleted id matches material.ErrNotFound.
+func (c *Client) Delete(ctx context.Context, mediaID string) error {
+	if err := needID(mediaID); err != nil {
+		return wrap("delete material", err)
+	}
+	err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/del_material", JSON: mediaIDBody{mediaID}, Write: true}, nil)
+	return wrap("delete material", err)
+}
+
+// Count returns the library's sizes by kind; thumbs count as images (GET
+// cgi-bin/material/get_materialcount, "获取永久素材总数",
+// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterialcount.html).
+func (c *Client) Count(ctx context.Context) (material.Counts, error) {
+	var n material.Counts
+	err := c.t.Do(ctx, &transport.Request{Path: "/cgi-bin/material/get_materialcount"}, &n)
+	return n, wrap("get material count", err)
+}
+
+// listKinds are the kinds batchget_material takes; thumbs are listed as
+// images.
+var listKinds = []material.Kind{material.KindImage, material.KindVideo, material.KindVoice, material.KindNews}
+
+func checkListKind(kind material.Kind) error {
+	for _, k := range listKinds {
+		if k == kind {
+			return nil
+		}
+	}
+	problem := "the library lists image, video, voice and news"
+	if kind == material.KindThumb {
+		problem += " (thumbs are listed with the images)"
+	}
+	return &material.ValidationError{Platform: material.OfficialAccount, API: material.APIPermanent, Kind: kind, Field: "kind", Problem: problem, Err: []error{material.ErrUnsupported}}
+}
+
+// batchItem is one entry of a batchget_material page.
+type batchItem struct {
+	MediaID    string   `json:"media_id"`
+	Name       string   `json:"name"`
+	URL        string   `json:"url"`
+	UpdateTime unixTime `json:"update_time"`
+	Content    *struct {
+		NewsItem []material.Article `json:"news_item"`
+	} `json:"content"`
+}
+
+// BatchGet returns one page of the library's items of a kind: count (1 to
+// material.MaxPageSize) items from offset, newest first (POST
+// cgi-bin/material/batchget_material, "获取永久素材列表",
+// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html).
+// kind is image (thumbs included), video, voice or news; others match
+// material.ErrUnsupported, a count or offset out of range
+// material.ErrInvalidInput, before anything is sent.
+func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count int) (*material.Page, error) {
+	if err := checkListKind(kind); err != nil {
+		return nil, wrap("batch get material", err)
+	}
+	if count < 1 || count > material.MaxPageSize || offset < 0 {
+		return nil, wrap("batch get material", &material.ValidationError{Platform: material.OfficialAccount, Kind: kind, Field: "count",
+			Problem: fmt.Sprintf("offset %d, count %d: count must be 1 to %d and offset at least 0", offset, count, material.MaxPageSize), Err: []error{material.ErrInvalidInput}})
+	}
+	var reply struct {
+		TotalCount int         `json:"total_count"`
+		ItemCount  int         `json:"item_count"`
+		Item       []batchItem `json:"item"`
+	}
+	req := struct {
+		Type   material.Kind `json:"type"`
+		Offset int           `json:"offset"`
+		Count  int           `json:"count"`
+	}{kind, offset, count}
+	if err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/batchget_material", JSON: req}, &reply); err != nil {
+		return nil, wrap("batch get material", err)
+	}
+	p := &material.Page{Kind: kind, Offset: offset, Total: reply.TotalCount, Items: make([]material.Item, 0, len(reply.Item))}
+	for _, it := range reply.Item {
+		item := material.Item{MediaID: it.MediaID, Kind: kind, Name: it.Name, URL: it.URL}
+		if it.UpdateTime > 0 {
+			item.UpdatedAt = time.Unix(int64(it.UpdateTime), 0)
+		}
+		if it.Content != nil {
+			item.News = it.Content.NewsItem
+		}
+		p.Items = append(p.Items, item)
+	}
+	return p, nil
+}
+
+// List iterates over every item of a kind in the library, a page of
+// material.MaxPageSize at a time, fetching the next page only when the loop
+// asks for more; breaking out of the loop stops it. It yields an error once
+// and stops. It stops at total_count or at an empty page, whichever comes
+// first, and yields each media id at most once, even if items added or
+// deleted meanwhile shift the pages (an item added during the listing may
+// be missed). Each range over the result lists afresh.
+func (c *Client) List(ctx context.Context, kind material.Kind) iter.Seq2[material.Item, error] {
+	return func(yield func(material.Item, error) bool) {
+		if err := checkListKind(kind); err != nil {
+			yield(material.Item{}, wrap("list material", err))
+			return
+		}
+		seen := make(map[string]struct{})
+		for offset := 0; ; {
+			p, err := c.BatchGet(ctx, kind, offset, material.MaxPageSize)
+			if err != nil {
+				yield(material.Item{}, err)
+				return
+			}
+			for _, it := range p.Items {
+				if _, dup := seen[it.MediaID]; dup {
+					continue
+				}
+				seen[it.MediaID] = struct{}{}
+				if !yield(it, nil) {
+					return
+				}
+			}
+			offset += len(p.Items)
+			if len(p.Items) == 0 || offset >= p.Total {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package officialaccount
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// MassMedia is material prepared for a mass send (群发): the media_id to put
+// in the message.
+type MassMedia struct {
+	ID        string
+	Kind      material.Kind // news or video, the reply's type
+	CreatedAt time.Time
+}
+
+// massArticle is an article as uploadnews takes it.
+type massArticle struct {
+	Title              string `json:"title"`
+	ThumbMediaID       string `json:"thumb_media_id"`
+	Author             string `json:"author,omitempty"`
+	Digest             string `json:"digest,omitempty"`
+	ShowCoverPic       int    `json:"show_cover_pic"`
+	Content            string `json:"content"`
+	ContentSourceURL   string `json:"content_source_url,omitempty"`
+	NeedOpenComment    int    `json:"need_open_comment"`
+	OnlyFansCanComment int    `json:"only_fans_can_comment"`
+}
+
+// MaxMassArticles is the most articles one UploadNews takes.
+const MaxMassArticles = 8
+
+// UploadNews uploads 1 to 8 articles as mass-send news material (POST
+// cgi-bin/media/uploadnews, "上传图文消息素材",
+// https://developers.weixin.qq.com/doc/service/api/notify/message/api_uploadnewsmsg.html).
+// Each article needs a title, content (HTML) and thumb_media_id, a
+// temporary thumb or image (Upload); Article.URL and ThumbURL are not sent.
+// Missing fields are refused before sending. This is not the permanent
+// library: news can no longer be added there (see the package doc).
+func (c *Client) UploadNews(ctx context.Context, articles ...material.Article) (MassMedia, error) {
+	bad := func(problem string) (MassMedia, error) {
+		return MassMedia{}, wrap("upload news", &material.ValidationError{Platform: material.OfficialAccount, Kind: material.KindNews, Field: "articles", Problem: problem, Err: []error{material.ErrInvalidInput}})
+	}
+	if n := len(articles); n < 1 || n > MaxMassArticles {
+		return bad(fmt.Sprintf("%d articles: a news message holds 1 to %d", n, MaxMassArticles))
+	}
+	body := struct {
+		Articles []massArticle `json:"articles"`
+	}{make([]massArticle, len(articles))}
+	for i, a := range articles {
+		switch {
+		case strings.TrimSpace(a.Title) == "":
+			return bad(fmt.Sprintf("article %d has no title", i+1))
+		case strings.TrimSpace(a.Content) == "":
+			return bad(fmt.Sprintf("article %d has no content", i+1))
+		case a.ThumbMediaID == "":
+			return bad(fmt.Sprintf("article %d has no thumb_media_id", i+1))
+		}
+		body.Articles[i] = massArticle{Title: a.Title, ThumbMediaID: a.ThumbMediaID, Author: a.Author, Digest: a.Digest, ShowCoverPic: a.ShowCoverPic,
+			Content: a.Content, ContentSourceURL: a.ContentSourceURL, NeedOpenComment: a.NeedOpenComment, OnlyFansCanComment: a.OnlyFansCanComment}
+	}
+	m, err := c.mass(ctx, "/cgi-bin/media/uploadnews", body)
+	return m, wrap("upload news", err)
+}
+
+// UploadVideo turns a video into mass-send video material with a title and
+// description (POST cgi-bin/media/uploadvideo, "mpvideo", documented with
+// the mass-send API,
+// https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html).
+// mediaID is a video uploaded with Upload or AddVideo (the documents
+// disagree on which; the call is sent to api.weixin.qq.com, not the old
+// file.api.weixin.qq.com).
+func (c *Client) UploadVideo(ctx context.Context, mediaID, title, description string) (MassMedia, error) {
+	if err := needID(mediaID); err != nil {
+		return MassMedia{}, wrap("upload video", err)
+	}
+	body := struct {
+		MediaID     string `json:"media_id"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
+	}{mediaID, title, description}
+	m, err := c.mass(ctx, "/cgi-bin/media/uploadvideo", body)
+	return m, wrap("upload video", err)
+}
+
+func (c *Client) mass(ctx context.Context, path string, body any) (MassMedia, error) {
+	var reply struct {
+		Type      string   `json:"type"`
+		MediaID   string   `json:"media_id"`
+		CreatedAt unixTime `json:"created_at"`
+	}
+	if err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: path, JSON: body, Write: true}, &reply); err != nil {
+		return MassMedia{}, err
+	}
+	if reply.MediaID == "" {
+		return MassMedia{}, errNoMediaID
+	}
+	return MassMedia{ID: reply.MediaID, Kind: material.Kind(reply.Type), CreatedAt: reply.CreatedAt.timeOr(c.now)}, nil
+}

@@ -1,0 +1,150 @@
+package officialaccount
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// Upload uploads src as temporary media of kind image, voice, video or
+// thumb, kept three days (POST cgi-bin/media/upload, "新增临时素材",
+// https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_uploadtempmedia.html).
+//
+// The size and format limits of the kind are checked first; a kind the
+// Official Account lacks (file, news) fails with an error matching
+// material.ErrUnsupported, before anything is sent. The id of a thumb is
+// read from thumb_media_id, where the platform puts it. ExpiresAt is
+// CreatedAt plus material.TemporaryLifetime.
+func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
+	var reply struct {
+		Type         string   `json:"type"`
+		MediaID      string   `json:"media_id"`
+		ThumbMediaID string   `json:"thumb_media_id"`
+		CreatedAt    unixTime `json:"created_at"`
+	}
+	q := url.Values{"type": {string(kind)}}
+	if err := c.upload(ctx, material.APITemporary, kind, src, "/cgi-bin/media/upload", q, nil, &reply); err != nil {
+		return material.Media{}, wrap("upload", err)
+	}
+	id := reply.MediaID
+	if id == "" {
+		id = reply.ThumbMediaID
+	}
+	if id == "" {
+		return material.Media{}, wrap("upload", errNoMediaID)
+	}
+	created := reply.CreatedAt.timeOr(c.now)
+	return material.Media{ID: id, Kind: kind, CreatedAt: created, ExpiresAt: created.Add(material.TemporaryLifetime)}, nil
+}
+
+// Download streams temporary media (GET cgi-bin/media/get, "获取临时素材",
+// https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_getmedia.html).
+// The caller reads and closes the Content.
+//
+// The platform answers a video with a link instead of bytes: the Content
+// then has URL set, an empty Body and Size 0, and no error. DownloadURL
+// streams such a link. An unknown or expired id (errcode 40007) matches
+// material.ErrNotFound.
+func (c *Client) Download(ctx context.Context, mediaID string) (*material.Content, error) {
+	content, err := c.downloadTemporary(ctx, "/cgi-bin/media/get", mediaID)
+	return content, wrap("download", err)
+}
+
+// DownloadHDVoice streams a voice recorded with the JS-SDK (uploadVoice's
+// serverId) as 16 kHz speex (GET cgi-bin/media/get/jssdk, "获取高清语音素材",
+// https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_gethdvoice.html).
+// The caller reads and closes the Content.
+func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material.Content, error) {
+	content, err := c.downloadTemporary(ctx, "/cgi-bin/media/get/jssdk", mediaID)
+	if err == nil && content.URL != "" {
+		content.Close()
+		return nil, wrap("download HD voice", fmt.Errorf("%w: a link instead of speex bytes", errNoBytes))
+	}
+	return content, wrap("download HD voice", err)
+}
+
+func (c *Client) downloadTemporary(ctx context.Context, path, mediaID string) (*material.Content, error) {
+	if err := needID(mediaID); err != nil {
+		return nil, err
+	}
+	r, err := c.t.Download(ctx, &transport.Request{Path: path, Query: url.Values{"media_id": {mediaID}}})
+	if err != nil {
+		return nil, err
+	}
+	if r.Content != nil {
+		return r.Content, nil
+	}
+	var v struct {
+		VideoURL string `json:"video_url"`
+	}
+	if err := json.Unmarshal(r.JSON, &v); err != nil || v.VideoURL == "" {
+		return nil, fmt.Errorf("%w: %.80s", errNoBytes, r.JSON)
+	}
+	return &material.Content{URL: v.VideoURL, Size: 0, Body: http.NoBody}, nil
+}
+
+// UploadImage uploads a JPEG or PNG image under 1 MB for article bodies and
+// returns its URL (POST cgi-bin/media/uploadimg, "上传图文消息内的图片获取URL",
+// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_uploadimage.html).
+// It does not count against the permanent library. Other formats and sizes
+// are refused before sending.
+func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, error) {
+	var reply struct {
+		URL string `json:"url"`
+	}
+	if err := c.upload(ctx, material.APIImage, material.KindImage, src, "/cgi-bin/media/uploadimg", nil, nil, &reply); err != nil {
+		return "", wrap("upload image", err)
+	}
+	if reply.URL == "" {
+		return "", wrap("upload image", fmt.Errorf("the reply holds no url"))
+	}
+	return reply.URL, nil
+}
+
+// DownloadURL streams a link the platform handed out instead of bytes: a
+// temporary video's Content.URL (from Download) or a permanent video's
+// Video.DownURL (from Get). The link is fetched as it is, without the access
+// token. The caller reads and closes the Content.
+func (c *Client) DownloadURL(ctx context.Context, link string) (*material.Content, error) {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, wrap("download url", &material.ValidationError{Platform: material.OfficialAccount, Field: "url", Problem: "not an absolute http(s) URL", Err: []error{material.ErrInvalidInput}})
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, wrap("download url", err)
+	}
+	req.Header.Set("User-Agent", transport.UserAgent)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, wrap("download url", fmt.Errorf("GET %s%s: %w", u.Host, u.Path, unwrapURLError(err)))
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err := &material.APIError{Platform: material.OfficialAccount, Op: "GET " + u.Host + u.Path, HTTPStatus: resp.StatusCode}
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+			return nil, wrap("download url", fmt.Errorf("%w: %w", err, material.ErrNotFound))
+		}
+		return nil, wrap("download url", err)
+	}
+	return &material.Content{
+		Name:        transport.FilenameOf(resp.Header.Get("Content-Disposition")),
+		ContentType: resp.Header.Get("Content-Type"),
+		Size:        resp.ContentLength,
+		Body:        resp.Body,
+	}, nil
+}
+
+// unwrapURLError drops net/http's *url.Error, whose message repeats the
+// whole URL, keeping the cause.
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
