@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,7 +38,10 @@ type env struct {
 	c     *officialaccount.Client
 	// serving counts the emulator's handlers running: a client may have
 	// read a whole reply before the handler returns and logs the call.
-	serving *sync.WaitGroup
+	serving *running
+	// intercept, when set, sees every request before the emulator; when it
+	// returns true it has handled the request and the emulator never sees it.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // setup configures newEnv.
@@ -55,10 +59,13 @@ func newEnv(t testing.TB, s setup) *env {
 	if err := emu.AddOfficialAccount(testAppID, testSecret); err != nil {
 		t.Fatal(err)
 	}
-	serving := new(sync.WaitGroup)
+	e := &env{emu: emu, clock: clock, serving: newRunning()}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		serving.Add(1)
-		defer serving.Done()
+		e.serving.add(1)
+		defer e.serving.add(-1)
+		if f := e.intercept.Load(); f != nil && (*f)(w, r) {
+			return
+		}
 		emu.ServeHTTP(w, r)
 	}))
 	tr := &http.Transport{}
@@ -77,12 +84,16 @@ func newEnv(t testing.TB, s setup) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &env{emu: emu, clock: clock, srv: srv, tr: tr, c: c, serving: serving}
+	e.srv, e.tr, e.c = srv, tr, c
+	return e
 }
+
+// setIntercept installs f (see env.intercept).
+func (e *env) setIntercept(f func(http.ResponseWriter, *http.Request) bool) { e.intercept.Store(&f) }
 
 // requests returns the request log once every handler has returned.
 func (e *env) requests() []emulator.Request {
-	e.serving.Wait()
+	e.serving.wait()
 	return e.emu.Requests()
 }
 
@@ -181,4 +192,37 @@ func diff(t testing.TB, what string, want, got any, opts ...cmp.Option) {
 	if d := cmp.Diff(want, got, opts...); d != "" {
 		t.Errorf("%s (-want +got):\n%s", what, d)
 	}
+}
+
+// running counts handlers in flight. Unlike a sync.WaitGroup it may go up
+// from zero while another goroutine waits: the test learns that a handler
+// ran through the network, which the race detector does not see as an
+// ordering, so a WaitGroup's Add-at-zero racing its Wait would be reported.
+type running struct {
+	mu   sync.Mutex
+	idle *sync.Cond
+	n    int
+}
+
+func newRunning() *running {
+	r := &running{}
+	r.idle = sync.NewCond(&r.mu)
+	return r
+}
+
+func (r *running) add(d int) {
+	r.mu.Lock()
+	r.n += d
+	if r.n == 0 {
+		r.idle.Broadcast()
+	}
+	r.mu.Unlock()
+}
+
+func (r *running) wait() {
+	r.mu.Lock()
+	for r.n > 0 {
+		r.idle.Wait()
+	}
+	r.mu.Unlock()
 }

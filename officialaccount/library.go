@@ -62,7 +62,7 @@ func (c *Client) add(ctx context.Context, kind material.Kind, src material.Sourc
 	since := c.now()
 	err := c.upload(ctx, material.APIPermanent, kind, src, "/cgi-bin/material/add_material", url.Values{"type": {string(kind)}}, fields, &reply)
 	if err != nil {
-		if errors.Is(err, material.ErrOutcomeUnknown) && ctx.Err() == nil {
+		if errors.Is(err, material.ErrOutcomeUnknown) { // also when ctx ended while the reply was awaited
 			return material.Media{}, &OutcomeUnknownError{Kind: kind, Name: src.Name(), Since: since, Err: err}
 		}
 		return material.Media{}, wrap("add material", err)

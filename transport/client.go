@@ -252,10 +252,13 @@ func (c *Client) newRequest(ctx context.Context, req *Request, cl *call) (*retry
 
 // finalError makes the error a caller sees from what go-retryablehttp gave
 // up with: the context's error when it ended, the *material.APIError when
-// the platform answered, otherwise the transport error, redacted, marked
-// material.ErrOutcomeUnknown when a write may have been applied.
+// the platform answered, otherwise the transport error, redacted; each is
+// marked material.ErrOutcomeUnknown when a write may have been applied.
 func (c *Client) finalError(ctx context.Context, cl *call, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
+		if cl.write && cl.awaiting() {
+			return fmt.Errorf("%s %s: %w (%w: the request was sent in full and its reply was still awaited)", c.platform, cl.op, context.Cause(ctx), material.ErrOutcomeUnknown)
+		}
 		return fmt.Errorf("%s %s: %w", c.platform, cl.op, context.Cause(ctx))
 	}
 	var apiErr *material.APIError

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -235,5 +236,60 @@ func TestBackoffGrowsWithinBounds(t *testing.T) {
 		if d < ceil/2 || d > ceil {
 			t.Errorf("attempt %d: %v outside [%v, %v]", attempt, d, ceil/2, ceil)
 		}
+	}
+}
+
+// TestCancelWrite: a write cancelled while its reply is awaited may have
+// been applied; one cancelled before its body was sent in full was not.
+func TestCancelWrite(t *testing.T) {
+	tests := []struct {
+		name        string
+		readBody    bool // the server reads the whole body before it stalls
+		wantUnknown bool
+	}{
+		{name: "reply awaited", readBody: true, wantUnknown: true},
+		{name: "body not sent in full", readBody: false, wantUnknown: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			arrived := make(chan struct{}, 1)
+			c, _ := setup(t, material.OfficialAccount, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.readBody {
+					io.Copy(io.Discard, r.Body)
+				}
+				arrived <- struct{}{}
+				// Stall until the client leaves (unblocking the server's
+				// Close: reading the body lets it see the connection close).
+				go io.Copy(io.Discard, r.Body)
+				<-r.Context().Done()
+			}))
+			// A trace of the test's own: the transport's hooks run before it,
+			// so when it hears the request was written, so has the transport.
+			wrote := make(chan struct{})
+			ctx, cancel := context.WithCancel(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
+				WroteRequest: func(info httptrace.WroteRequestInfo) {
+					if info.Err == nil {
+						close(wrote)
+					}
+				},
+			}))
+			body := transport.BytesBody(make([]byte, 16<<20)) // larger than the socket buffers
+			done := make(chan error)
+			go func() {
+				done <- c.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", Body: &body, ContentType: "application/octet-stream", Write: true}, nil)
+			}()
+			<-arrived
+			if tt.readBody {
+				<-wrote
+			}
+			cancel()
+			err := <-done
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+			if got := errors.Is(err, material.ErrOutcomeUnknown); got != tt.wantUnknown {
+				t.Errorf("errors.Is(err, ErrOutcomeUnknown) = %v, want %v (err: %v)", got, tt.wantUnknown, err)
+			}
+		})
 	}
 }

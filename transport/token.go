@@ -108,7 +108,8 @@ func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, er
 	if c != nil {
 		c.setSent(false)
 		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest: func(info httptrace.WroteRequestInfo) { c.setSent(info.Err == nil) },
+			WroteRequest:         func(info httptrace.WroteRequestInfo) { c.setSent(info.Err == nil) },
+			GotFirstResponseByte: c.setAnswered,
 		})
 	}
 	out := req.Clone(ctx)

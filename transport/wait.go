@@ -15,7 +15,8 @@ type WaitOptions struct {
 // Wait polls until classify says the state is final, in the manner of
 // aws-sdk-go-v2's waiters. After each poll, classify returns retry=true to
 // poll again, or the final error (nil for success). Delays grow from MinDelay
-// to MaxDelay with jitter, never past the deadline, and every wait honours
+// to MaxDelay with jitter (never below MinDelay); it gives up at the deadline
+// rather than sleep past it or poll as it expires, and every wait honours
 // ctx: cancelling it returns promptly with its error.
 func Wait[T any](ctx context.Context, opts WaitOptions, poll func(context.Context) (T, error), classify func(T, error) (retry bool, err error)) (T, error) {
 	if opts.MinDelay <= 0 {
@@ -39,9 +40,12 @@ func Wait[T any](ctx context.Context, opts WaitOptions, poll func(context.Contex
 		if !retry {
 			return v, err
 		}
-		d := Backoff(opts.MinDelay, opts.MaxDelay, attempt)
-		if dl, ok := ctx.Deadline(); ok {
-			d = min(d, max(time.Until(dl), 0))
+		d := max(Backoff(opts.MinDelay, opts.MaxDelay, attempt), opts.MinDelay)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+			// The deadline comes first: a poll then would be cut short.
+			<-ctx.Done()
+			var zero T
+			return zero, context.Cause(ctx)
 		}
 		t := time.NewTimer(d)
 		select {

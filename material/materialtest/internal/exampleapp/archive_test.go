@@ -5,18 +5,20 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 	"github.com/wxmaterial/wxmaterial/material/materialtest/internal/exampleapp"
+	"github.com/wxmaterial/wxmaterial/officialaccount"
 )
 
 // backends are the material.Service implementations the app is tested on.
-// Only the constructor differs; to run the app on a client, add a line
-// whose New starts the emulator and returns officialaccount.Client or
-// work.Client pointed at it.
+// Only the constructor differs: the Fake, or a client pointed at the
+// emulator.
 var backends = []struct {
 	name     string
 	platform material.Platform
@@ -24,6 +26,22 @@ var backends = []struct {
 }{
 	{name: "Fake/OfficialAccount", platform: material.OfficialAccount, new: func(*testing.T) material.Service { return materialtest.NewFake(material.OfficialAccount) }},
 	{name: "Fake/WeCom", platform: material.WeCom, new: func(*testing.T) material.Service { return materialtest.NewFake(material.WeCom) }},
+	{name: "Client/OfficialAccount", platform: material.OfficialAccount, new: newOfficialAccount},
+}
+
+// newOfficialAccount returns an officialaccount.Client on a fresh emulator.
+func newOfficialAccount(t *testing.T) material.Service {
+	emu := emulator.New()
+	if err := emu.AddOfficialAccount(emulator.DemoAppID, emulator.DemoAppSecret); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() { srv.Close(); emu.Close() })
+	c, err := officialaccount.New(emulator.DemoAppID, emulator.DemoAppSecret, officialaccount.WithBaseURL(srv.URL+"/oa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestArchive(t *testing.T) {

@@ -1,0 +1,142 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// poller answers the states in order and records the (fake) time of each poll.
+type poller struct {
+	states []string
+	errs   []error
+	at     []time.Duration
+	start  time.Time
+}
+
+func (p *poller) poll(ctx context.Context) (string, error) {
+	i := len(p.at)
+	p.at = append(p.at, time.Since(p.start))
+	var err error
+	if i < len(p.errs) {
+		err = p.errs[i]
+	}
+	return p.states[min(i, len(p.states)-1)], err
+}
+
+var errJobFailed = errors.New("job failed")
+
+// classify retries "running" and transient errors, fails on "failed".
+func classify(s string, err error) (bool, error) {
+	switch {
+	case errors.Is(err, errTransient):
+		return true, nil
+	case err != nil:
+		return false, err
+	case s == "running":
+		return true, nil
+	case s == "failed":
+		return false, errJobFailed
+	}
+	return false, nil
+}
+
+var errTransient = errors.New("transient")
+
+func TestWait(t *testing.T) {
+	opts := transport.WaitOptions{MinDelay: time.Second, MaxDelay: 4 * time.Second}
+	tests := []struct {
+		name      string
+		states    []string
+		errs      []error
+		opts      transport.WaitOptions
+		wantState string
+		wantErr   error
+		wantPolls int
+	}{
+		{name: "done at once", states: []string{"done"}, opts: opts, wantState: "done", wantPolls: 1},
+		{name: "done after running", states: []string{"running", "running", "running", "running", "running", "running", "done"}, opts: opts, wantState: "done", wantPolls: 7},
+		{name: "failure is final", states: []string{"running", "failed"}, opts: opts, wantState: "failed", wantErr: errJobFailed, wantPolls: 2},
+		{name: "transient poll error retried", states: []string{"", "", "done"}, errs: []error{errTransient, errTransient}, opts: opts, wantState: "done", wantPolls: 3},
+		{name: "permanent poll error final", states: []string{""}, errs: []error{context.Canceled}, opts: opts, wantErr: context.Canceled, wantPolls: 1},
+		{name: "MaxWait gives up", states: []string{"running"}, opts: transport.WaitOptions{MinDelay: time.Second, MaxDelay: 4 * time.Second, MaxWait: 10 * time.Second}, wantState: "", wantErr: context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := &poller{states: tt.states, errs: tt.errs, start: time.Now()}
+				got, err := transport.Wait(t.Context(), tt.opts, p.poll, classify)
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if got != tt.wantState && tt.wantErr == nil {
+					t.Errorf("state = %q, want %q", got, tt.wantState)
+				}
+				if tt.wantPolls > 0 && len(p.at) != tt.wantPolls {
+					t.Errorf("polled %d times, want %d", len(p.at), tt.wantPolls)
+				}
+				for i := 1; i < len(p.at); i++ {
+					d := p.at[i] - p.at[i-1]
+					if d < tt.opts.MinDelay || d > tt.opts.MaxDelay {
+						t.Errorf("delay before poll %d = %v, want within [%v, %v]", i, d, tt.opts.MinDelay, tt.opts.MaxDelay)
+					}
+				}
+				if tt.opts.MaxWait > 0 {
+					if elapsed := time.Since(p.start); elapsed != tt.opts.MaxWait {
+						t.Errorf("gave up after %v, want exactly MaxWait %v (never sleeping past the deadline)", elapsed, tt.opts.MaxWait)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestWaitDelaysGrow checks that the delays double from MinDelay and stop at
+// MaxDelay: the lower bound of each is half its nominal value, jitter aside.
+func TestWaitDelaysGrow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		states := make([]string, 12)
+		for i := range states {
+			states[i] = "running"
+		}
+		states = append(states, "done")
+		p := &poller{states: states, start: time.Now()}
+		if _, err := transport.Wait(t.Context(), transport.WaitOptions{MinDelay: time.Second, MaxDelay: 16 * time.Second}, p.poll, classify); err != nil {
+			t.Fatal(err)
+		}
+		var got []bool // whether each delay lies in its band
+		var want []bool
+		for i := 1; i < len(p.at); i++ {
+			d := p.at[i] - p.at[i-1]
+			nominal := min(time.Second<<(i-1), 16*time.Second)
+			got = append(got, d >= max(nominal/2, time.Second) && d <= nominal)
+			want = append(want, true)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("delays outside their bands (-want +got):\n%s\npoll times: %v", diff, p.at)
+		}
+	})
+}
+
+// TestWaitCancel cancels the context in the middle of a long delay: Wait
+// returns at that instant, with the context's error.
+func TestWaitCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		p := &poller{states: []string{"running"}, start: time.Now()}
+		time.AfterFunc(90*time.Second, cancel)
+		_, err := transport.Wait(ctx, transport.WaitOptions{MinDelay: time.Minute, MaxDelay: time.Hour}, p.poll, classify)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if elapsed := time.Since(p.start); elapsed != 90*time.Second {
+			t.Errorf("returned %v after the start, want at the cancel, 90s", elapsed)
+		}
+	})
+}
