@@ -5,18 +5,20 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 	"github.com/wxmaterial/wxmaterial/material/materialtest/internal/exampleapp"
+	"github.com/wxmaterial/wxmaterial/work"
 )
 
 // backends are the material.Service implementations the app is tested on.
-// Only the constructor differs; to run the app on a client, add a line
-// whose New starts the emulator and returns officialaccount.Client or
-// work.Client pointed at it.
+// Only the constructor differs: the clients' lines start the emulator and
+// return a client pointed at it.
 var backends = []struct {
 	name     string
 	platform material.Platform
@@ -24,6 +26,26 @@ var backends = []struct {
 }{
 	{name: "Fake/OfficialAccount", platform: material.OfficialAccount, new: func(*testing.T) material.Service { return materialtest.NewFake(material.OfficialAccount) }},
 	{name: "Fake/WeCom", platform: material.WeCom, new: func(*testing.T) material.Service { return materialtest.NewFake(material.WeCom) }},
+	{name: "work.Client/emulator", platform: material.WeCom, new: newWorkClient},
+}
+
+// newWorkClient starts the emulator with one WeCom agent and returns a
+// work.Client pointed at it.
+func newWorkClient(t *testing.T) material.Service {
+	t.Helper()
+	emu := emulator.New()
+	t.Cleanup(func() { emu.Close() })
+	const corpID, agentID, secret = "wwexampleapp", 1000002, "exampleapp-agent-secret"
+	if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	c, err := work.New(corpID, agentID, secret, work.WithBaseURL(srv.URL+emulator.WorkPrefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestArchive(t *testing.T) {
