@@ -21,7 +21,8 @@ const CodeUseRange = 830002
 // The first request asks for the whole file. When the platform answers
 // CodeUseRange (830002, media over 20 MB), the file is fetched in Range
 // chunks of at most 20 MB, one after the other as the body is read, and
-// presented as one stream whose Size is the total from Content-Range.
+// presented as one stream whose Size is the total from Content-Range. (A
+// server that does send a large file whole is read as it comes.)
 // Should a transfer break off (a dropped connection, a truncated body),
 // it resumes with a Range request from the byte where it broke, whole-file
 // replies included; the total length is verified, and a download that

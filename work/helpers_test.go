@@ -65,10 +65,19 @@ func newEnv(t testing.TB, emuOpts []emulator.Option, opts ...work.Option) *env {
 	return &env{emu: emu, srv: srv, clock: clock, c: c}
 }
 
-// calls returns the request log without token fetches.
+// log closes the server, which waits for the handlers still running (the
+// emulator logs a request when its handler returns, which may be after the
+// client has read the whole reply), and returns the request log. The test
+// makes no more calls afterwards.
+func (e *env) log() []emulator.Request {
+	e.srv.Close()
+	return e.emu.Requests()
+}
+
+// calls returns the request log without token fetches; see log.
 func (e *env) calls() []emulator.Request {
 	var out []emulator.Request
-	for _, r := range e.emu.Requests() {
+	for _, r := range e.log() {
 		if r.Path != "/cgi-bin/gettoken" {
 			out = append(out, r)
 		}

@@ -129,7 +129,7 @@ func TestRefusedBeforeSending(t *testing.T) {
 			if read > material.SniffLen {
 				t.Errorf("%d bytes of the source were read; want at most the %d sniffed", read, material.SniffLen)
 			}
-			if reqs := e.emu.Requests(); len(reqs) != 0 {
+			if reqs := e.log(); len(reqs) != 0 {
 				t.Errorf("%d requests were sent, the first %s %s; want none", len(reqs), reqs[0].Method, reqs[0].Path)
 			}
 		})

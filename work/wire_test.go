@@ -197,7 +197,7 @@ func TestTokenFetch(t *testing.T) {
 		}
 	}
 	var got []wire
-	for _, r := range e.emu.Requests() {
+	for _, r := range e.log() {
 		if r.Path == "/cgi-bin/gettoken" {
 			got = append(got, wire{Method: r.Method, Path: r.Path, Query: r.Query})
 		}

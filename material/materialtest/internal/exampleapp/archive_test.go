@@ -14,6 +14,7 @@ import (
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 	"github.com/wxmaterial/wxmaterial/material/materialtest/internal/exampleapp"
 	"github.com/wxmaterial/wxmaterial/officialaccount"
+	"github.com/wxmaterial/wxmaterial/work"
 )
 
 // backends are the material.Service implementations the app is tested on.
@@ -27,17 +28,37 @@ var backends = []struct {
 	{name: "Fake/OfficialAccount", platform: material.OfficialAccount, new: func(*testing.T) material.Service { return materialtest.NewFake(material.OfficialAccount) }},
 	{name: "Fake/WeCom", platform: material.WeCom, new: func(*testing.T) material.Service { return materialtest.NewFake(material.WeCom) }},
 	{name: "Client/OfficialAccount", platform: material.OfficialAccount, new: newOfficialAccount},
+	{name: "Client/WeCom", platform: material.WeCom, new: newWorkClient},
 }
 
 // newOfficialAccount returns an officialaccount.Client on a fresh emulator.
 func newOfficialAccount(t *testing.T) material.Service {
+	t.Helper()
 	emu := emulator.New()
 	if err := emu.AddOfficialAccount(emulator.DemoAppID, emulator.DemoAppSecret); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() { srv.Close(); emu.Close() })
-	c, err := officialaccount.New(emulator.DemoAppID, emulator.DemoAppSecret, officialaccount.WithBaseURL(srv.URL+"/oa"))
+	c, err := officialaccount.New(emulator.DemoAppID, emulator.DemoAppSecret, officialaccount.WithBaseURL(srv.URL+emulator.OfficialAccountPrefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newWorkClient returns a work.Client for one WeCom agent on a fresh
+// emulator.
+func newWorkClient(t *testing.T) material.Service {
+	t.Helper()
+	emu := emulator.New()
+	const corpID, agentID, secret = "wwexampleapp", 1000002, "exampleapp-agent-secret"
+	if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() { srv.Close(); emu.Close() })
+	c, err := work.New(corpID, agentID, secret, work.WithBaseURL(srv.URL+emulator.WorkPrefix))
 	if err != nil {
 		t.Fatal(err)
 	}
