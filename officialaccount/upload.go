@@ -3,7 +3,6 @@ package officialaccount
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -21,32 +20,7 @@ func (c *Client) upload(ctx context.Context, api material.API, kind material.Kin
 	if err != nil {
 		return err
 	}
-	src, cleanup, err := rule.Prepare(src)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	body, err := transport.SourceBody(src)
-	if err != nil {
-		return err
-	}
-	mp, contentType, err := transport.Multipart(fields, transport.FilePart{
-		Field:       "media",
-		Filename:    src.Name(),
-		ContentType: src.ContentType(),
-		Body:        body,
-	})
-	if err != nil {
-		return err
-	}
-	return c.t.Do(ctx, &transport.Request{
-		Method:      http.MethodPost,
-		Path:        path,
-		Query:       query,
-		Body:        &mp,
-		ContentType: contentType,
-		Write:       true,
-	}, out)
+	return c.t.Upload(ctx, path, query, rule, src, fields, out)
 }
 
 // unixTime is a Unix time in seconds that the platform writes as a number

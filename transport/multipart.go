@@ -3,9 +3,14 @@ package transport
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"net/textproto"
+	"net/url"
+
+	"github.com/wxmaterial/wxmaterial/material"
 	"strings"
 )
 
@@ -117,4 +122,40 @@ func (e *exactReader) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, err
+}
+
+// Upload posts src to path as the multipart part "media" after the fields,
+// the way both platforms take files, and decodes the JSON reply into out.
+//
+// src is first checked and prepared under rule (Rule.Prepare): nothing is
+// sent when it breaks the rule, and a source of unknown size is spooled to a
+// temporary file, at most the limit, so that the body has an exact
+// Content-Length. The call is a write (see Request.Write).
+func (c *Client) Upload(ctx context.Context, path string, query url.Values, rule material.Rule, src material.Source, fields []Field, out any) error {
+	prepared, cleanup, err := rule.Prepare(src)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	body, err := SourceBody(prepared)
+	if err != nil {
+		return err
+	}
+	mp, contentType, err := Multipart(fields, FilePart{
+		Field:       "media",
+		Filename:    prepared.Name(),
+		ContentType: prepared.ContentType(),
+		Body:        body,
+	})
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, &Request{
+		Method:      http.MethodPost,
+		Path:        path,
+		Query:       query,
+		Body:        &mp,
+		ContentType: contentType,
+		Write:       true,
+	}, out)
 }

@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
-	"github.com/wxmaterial/wxmaterial/transport"
 )
 
 // AttachmentType is where an attachment resource is used
@@ -107,32 +105,7 @@ func (c *Client) UploadAttachment(ctx context.Context, mediaType material.Kind, 
 // "media", streamed with an exact Content-Length, and decodes the reply
 // into out.
 func (c *Client) upload(ctx context.Context, path string, q url.Values, rule material.Rule, src material.Source, out any) error {
-	prepared, cleanup, err := rule.Prepare(src)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	body, err := transport.SourceBody(prepared)
-	if err != nil {
-		return err
-	}
-	mp, ct, err := transport.Multipart(nil, transport.FilePart{
-		Field:       "media",
-		Filename:    prepared.Name(),
-		ContentType: prepared.ContentType(),
-		Body:        body,
-	})
-	if err != nil {
-		return err
-	}
-	return c.tc.Do(ctx, &transport.Request{
-		Method:      http.MethodPost,
-		Path:        path,
-		Query:       q,
-		Body:        &mp,
-		ContentType: ct,
-		Write:       true,
-	}, out)
+	return c.tc.Upload(ctx, path, q, rule, src, nil, out)
 }
 
 // mediaReply is the reply of media/upload and media/upload_attachment.
