@@ -45,7 +45,7 @@ type APIError struct {
 // Error formats the error as "<platform> <op>: errcode N: message (rid ...)".
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString(string(e.Platform))
+	b.WriteString(e.Platform.String())
 	if e.Op != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Op)

@@ -60,7 +60,7 @@ func TestAPIErrorIs(t *testing.T) {
 
 func TestAPIErrorString(t *testing.T) {
 	err := &material.APIError{Platform: material.OfficialAccount, Op: "cgi-bin/media/get", Code: 40007, Message: "invalid media_id", RequestID: "6500a1b2-1c2d3e4f-5a6b7c8d"}
-	want := "officialaccount cgi-bin/media/get: errcode 40007: invalid media_id (rid 6500a1b2-1c2d3e4f-5a6b7c8d)"
+	want := "Official Account cgi-bin/media/get: errcode 40007: invalid media_id (rid 6500a1b2-1c2d3e4f-5a6b7c8d)"
 	if got := err.Error(); got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}

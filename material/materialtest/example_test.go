@@ -85,7 +85,7 @@ func ExampleFake_FailNext() {
 		fmt.Println(errors.Is(err, material.ErrQuota), err)
 	}
 	// Output:
-	// true materialtest: upload: officialaccount: errcode 45009: reach max api daily quota limit
+	// true materialtest: upload: Official Account: errcode 45009: reach max api daily quota limit
 	// false <nil>
 }
 
