@@ -150,7 +150,10 @@
 // Redacted, Content-Length, Transfer-Encoding, each multipart part (form
 // name, filename as sent, content type, size, SHA-256, small field values),
 // the JSON body with secret fields redacted, and the answered status and
-// errcode. ResetRequests empties it.
+// errcode. ResetRequests empties it. A call is logged when the emulator is
+// done with it, which can be just after the client has read the whole
+// reply: Settle(ctx) waits until no request is in service, so a test calls
+// it before reading the log.
 //
 // # Storage
 //

@@ -49,8 +49,10 @@ type Emulator struct {
 	faultMu sync.Mutex
 	faults  []*InjectedFault
 
-	logMu sync.Mutex
-	reqs  []Request
+	logMu       sync.Mutex
+	reqs        []Request
+	serving     int           // requests being served
+	servingIdle chan struct{} // closed while serving is 0
 
 	jobCtx     context.Context
 	jobCancel  context.CancelFunc
@@ -260,6 +262,8 @@ func init() {
 const mediaURLPath = "/_media/"
 
 func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, p Platform, path, prefix string) {
+	e.enter()
+	defer e.leave() // after finish: the request is logged once Settle returns
 	c := newCall(e, w, r, p, path, prefix)
 	defer c.finish()
 	if f := e.takeFault(c); f != nil {

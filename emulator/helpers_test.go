@@ -77,6 +77,11 @@ func (v *env) do(req *http.Request) (*http.Response, []byte) {
 	if err != nil {
 		v.t.Fatalf("%s %s: reading body: %v", req.Method, req.URL.Path, err)
 	}
+	resp.Body.Close()
+	// The request is logged once the emulator is done with it.
+	if err := v.e.Settle(v.t.Context()); err != nil {
+		v.t.Fatal(err)
+	}
 	return resp, b
 }
 

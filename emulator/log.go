@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -80,6 +81,10 @@ func (e *Emulator) record(r Request) {
 
 // Requests returns a copy of the request log, in the order requests were
 // answered.
+//
+// A request is logged when the emulator is done with it, which can be just
+// after the client has read the whole reply: call Settle first to see every
+// request a client has had an answer to.
 func (e *Emulator) Requests() []Request {
 	e.logMu.Lock()
 	defer e.logMu.Unlock()
@@ -173,4 +178,42 @@ func redactJSON(body []byte, c *call) json.RawMessage {
 	}
 	b, _ := json.Marshal(obj)
 	return b
+}
+
+// enter and leave count the requests being served, for Settle.
+func (e *Emulator) enter() {
+	e.logMu.Lock()
+	if e.serving == 0 {
+		e.servingIdle = make(chan struct{})
+	}
+	e.serving++
+	e.logMu.Unlock()
+}
+
+func (e *Emulator) leave() {
+	e.logMu.Lock()
+	e.serving--
+	if e.serving == 0 {
+		close(e.servingIdle)
+	}
+	e.logMu.Unlock()
+}
+
+// Settle blocks until no request is being served (so every request
+// answered so far is in the log), or until ctx is done. A download the
+// caller still holds open keeps its request in service.
+func (e *Emulator) Settle(ctx context.Context) error {
+	e.logMu.Lock()
+	if e.serving == 0 {
+		e.logMu.Unlock()
+		return nil
+	}
+	idle := e.servingIdle
+	e.logMu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

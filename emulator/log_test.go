@@ -1,9 +1,12 @@
 package emulator_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -108,5 +111,42 @@ func TestRequestLogLimit(t *testing.T) {
 	}
 	if s := v.e.TokenFetches(appID).Plain; s != 7 {
 		t.Errorf("%d fetches", s)
+	}
+}
+
+// TestSettle: while a download is held open Settle waits (and honours its
+// context); once it returns, every request answered is in the log.
+func TestSettle(t *testing.T) {
+	v := newEnv(t, emulator.WithDiscard())
+	const size = 64 << 20 // more than loopback socket buffers hold
+	id, err := v.e.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
+	must(t, err)
+	tok := v.workToken()
+	v.e.ResetRequests()
+
+	req, err := http.NewRequest(http.MethodGet, withToken(v.work+"/cgi-bin/media/get", tok, "media_id", id), nil)
+	must(t, err)
+	req.Header.Set("Range", fmt.Sprintf("bytes=0-%d", 20<<20-1))
+	resp, err := v.client.Do(req)
+	must(t, err)
+	if resp.StatusCode != http.StatusPartialContent {
+		t.Fatalf("status %d, want 206", resp.StatusCode)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := v.e.Settle(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Settle with a 20 MB reply unread = %v, want context.Canceled", err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if n != 20<<20 {
+		t.Fatalf("read %d bytes, want %d", n, 20<<20)
+	}
+	if err := v.e.Settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := v.e.Requests()
+	if len(reqs) != 1 || reqs[0].Path != "/cgi-bin/media/get" || reqs[0].Status != http.StatusPartialContent {
+		t.Errorf("log after Settle = %+v, want the download", reqs)
 	}
 }
