@@ -114,6 +114,9 @@ func FromBytes(name string, b []byte) Source {
 // upload that must be resent fails with ErrNotReplayable.
 //
 // The Source never closes r; that stays the caller's job, after the upload.
+// Cancelling an upload stops it between reads: a reader that blocks forever
+// (a stalled pipe or network stream) holds the upload until it returns or
+// the caller closes it, so give such readers their own deadline.
 func FromReader(name string, r io.Reader, size int64) Source {
 	name = baseName(name)
 	if size < 0 {
