@@ -10,11 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/internal/redact"
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -159,34 +159,10 @@ func newEndpoint(platform material.Platform, defaultBase, op, secret string, opt
 
 // reply is what the token endpoints answer.
 type reply struct {
-	ErrCode     int       `json:"errcode"`
-	ErrMsg      string    `json:"errmsg"`
-	AccessToken string    `json:"access_token"`
-	ExpiresIn   expiresIn `json:"expires_in"`
-}
-
-// expiresIn is a number of seconds, sent as a JSON number (or, leniently, a
-// quoted one).
-type expiresIn int64
-
-func (e *expiresIn) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if uq, err := strconv.Unquote(s); err == nil {
-		s = uq
-	}
-	if s == "null" || s == "" {
-		*e = 0
-		return nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return errors.New("expires_in is not a number")
-	}
-	if f > maxExpiresIn {
-		return errors.New("expires_in is out of range")
-	}
-	*e = expiresIn(f)
-	return nil
+	ErrCode     int      `json:"errcode"`
+	ErrMsg      string   `json:"errmsg"`
+	AccessToken string   `json:"access_token"`
+	ExpiresIn   wire.Int `json:"expires_in"`
 }
 
 // do sends req and turns the reply into a token or an error that holds
@@ -236,8 +212,8 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, error) {
 	if r.AccessToken == "" {
 		return Token{}, e.fail(errors.New("the reply has no access_token"))
 	}
-	if r.ExpiresIn <= 0 {
-		return Token{}, e.fail(errors.New("the reply has no positive expires_in"), r.AccessToken)
+	if r.ExpiresIn <= 0 || r.ExpiresIn > maxExpiresIn {
+		return Token{}, e.fail(errors.New("the reply has no expires_in in range"), r.AccessToken)
 	}
 	return Token{Value: r.AccessToken, ExpiresAt: start.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
 }

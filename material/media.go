@@ -18,6 +18,12 @@ type Media struct {
 	URL       string    // a permanent image's URL (Official Account add_material), else ""
 }
 
+// TemporaryMedia returns the Media of temporary media id, of kind, created
+// at created: it expires TemporaryLifetime later.
+func TemporaryMedia(id string, kind Kind, created time.Time) Media {
+	return Media{ID: id, Kind: kind, CreatedAt: created, ExpiresAt: created.Add(TemporaryLifetime)}
+}
+
 // Content is a downloaded file, streamed: read it, then close it. It is an
 // io.ReadCloser itself.
 //

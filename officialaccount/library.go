@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
@@ -175,10 +176,10 @@ func checkListKind(kind material.Kind) error {
 
 // batchItem is one entry of a batchget_material page.
 type batchItem struct {
-	MediaID    string   `json:"media_id"`
-	Name       string   `json:"name"`
-	URL        string   `json:"url"`
-	UpdateTime unixTime `json:"update_time"`
+	MediaID    string    `json:"media_id"`
+	Name       string    `json:"name"`
+	URL        string    `json:"url"`
+	UpdateTime wire.Time `json:"update_time"`
 	Content    *struct {
 		NewsItem []material.Article `json:"news_item"`
 	} `json:"content"`

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
@@ -90,9 +91,9 @@ func (c *Client) UploadVideo(ctx context.Context, mediaID, title, description st
 
 func (c *Client) mass(ctx context.Context, path string, body any) (MassMedia, error) {
 	var reply struct {
-		Type      string   `json:"type"`
-		MediaID   string   `json:"media_id"`
-		CreatedAt unixTime `json:"created_at"`
+		Type      string    `json:"type"`
+		MediaID   string    `json:"media_id"`
+		CreatedAt wire.Time `json:"created_at"`
 	}
 	if err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: path, JSON: body, Write: true}, &reply); err != nil {
 		return MassMedia{}, err
@@ -100,5 +101,5 @@ func (c *Client) mass(ctx context.Context, path string, body any) (MassMedia, er
 	if reply.MediaID == "" {
 		return MassMedia{}, errNoMediaID
 	}
-	return MassMedia{ID: reply.MediaID, Kind: material.Kind(reply.Type), CreatedAt: reply.CreatedAt.timeOr(c.now)}, nil
+	return MassMedia{ID: reply.MediaID, Kind: material.Kind(reply.Type), CreatedAt: reply.CreatedAt.Or(c.now)}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
@@ -22,10 +23,10 @@ import (
 // CreatedAt plus material.TemporaryLifetime.
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
 	var reply struct {
-		Type         string   `json:"type"`
-		MediaID      string   `json:"media_id"`
-		ThumbMediaID string   `json:"thumb_media_id"`
-		CreatedAt    unixTime `json:"created_at"`
+		Type         string    `json:"type"`
+		MediaID      string    `json:"media_id"`
+		ThumbMediaID string    `json:"thumb_media_id"`
+		CreatedAt    wire.Time `json:"created_at"`
 	}
 	q := url.Values{"type": {string(kind)}}
 	if err := c.upload(ctx, material.APITemporary, kind, src, "/cgi-bin/media/upload", q, nil, &reply); err != nil {
@@ -38,8 +39,7 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 	if id == "" {
 		return material.Media{}, wrap("upload", errNoMediaID)
 	}
-	created := reply.CreatedAt.timeOr(c.now)
-	return material.Media{ID: id, Kind: kind, CreatedAt: created, ExpiresAt: created.Add(material.TemporaryLifetime)}, nil
+	return material.TemporaryMedia(id, kind, reply.CreatedAt.Or(c.now)), nil
 }
 
 // Download streams temporary media (GET cgi-bin/media/get, "获取临时素材",

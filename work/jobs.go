@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
@@ -99,12 +99,12 @@ func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.
 			Err:     []error{material.ErrInvalidInput}})
 	}
 	var out struct {
-		Status flexInt `json:"status"`
+		Status wire.Int `json:"status"`
 		Detail struct {
-			Errcode   int      `json:"errcode"`
-			Errmsg    string   `json:"errmsg"`
-			MediaID   string   `json:"media_id"`
-			CreatedAt unixTime `json:"created_at"`
+			Errcode   int       `json:"errcode"`
+			Errmsg    string    `json:"errmsg"`
+			MediaID   string    `json:"media_id"`
+			CreatedAt wire.Time `json:"created_at"`
 		} `json:"detail"`
 	}
 	err := c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/get_upload_by_url_result",
@@ -124,7 +124,7 @@ func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.
 		if out.Detail.MediaID == "" {
 			return material.Job{}, fmt.Errorf("work: upload by url result of job %s: finished without a media_id", jobID)
 		}
-		job.Media = temporaryMedia(out.Detail.MediaID, c.kindOf(jobID), time.Time(out.Detail.CreatedAt))
+		job.Media = material.TemporaryMedia(out.Detail.MediaID, c.kindOf(jobID), out.Detail.CreatedAt.Or(c.now))
 	case material.JobFailed:
 		msg, _ := material.ParseErrmsg(out.Detail.Errmsg)
 		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: msg}
@@ -187,20 +187,4 @@ func MD5File(path string) (string, error) {
 		return "", fmt.Errorf("work: md5 of %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// flexInt decodes an integer sent as a number or as a string (the job
-// status is documented as a string and sent as a number).
-type flexInt int
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	if len(b) > 1 && b[0] == '"' {
-		b = b[1 : len(b)-1]
-	}
-	var n int
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("status %s is not an integer", b)
-	}
-	*f = flexInt(n)
-	return nil
 }

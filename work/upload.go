@@ -1,14 +1,13 @@
 package work
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -42,7 +41,7 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 	if err := c.upload(ctx, "/cgi-bin/media/upload", url.Values{"type": {string(kind)}}, rule, src, &out); err != nil {
 		return material.Media{}, fmt.Errorf("work: upload %s: %w", kind, err)
 	}
-	return out.media(kind)
+	return out.media(kind, c.now)
 }
 
 // UploadImage uploads an image (JPG or PNG, 5 B to 2 MB) for article
@@ -98,7 +97,7 @@ func (c *Client) UploadAttachment(ctx context.Context, mediaType material.Kind, 
 	if err := c.upload(ctx, "/cgi-bin/media/upload_attachment", q, rule, src, &out); err != nil {
 		return material.Media{}, fmt.Errorf("work: upload attachment %s: %w", mediaType, err)
 	}
-	return out.media(mediaType)
+	return out.media(mediaType, c.now)
 }
 
 // upload validates src under rule, then posts it as the multipart part
@@ -110,41 +109,14 @@ func (c *Client) upload(ctx context.Context, path string, q url.Values, rule mat
 
 // mediaReply is the reply of media/upload and media/upload_attachment.
 type mediaReply struct {
-	Type      string   `json:"type"`
-	MediaID   string   `json:"media_id"`
-	CreatedAt unixTime `json:"created_at"`
+	Type      string    `json:"type"`
+	MediaID   string    `json:"media_id"`
+	CreatedAt wire.Time `json:"created_at"`
 }
 
-func (r mediaReply) media(kind material.Kind) (material.Media, error) {
+func (r mediaReply) media(kind material.Kind, now func() time.Time) (material.Media, error) {
 	if r.MediaID == "" {
 		return material.Media{}, fmt.Errorf("work: upload %s: the reply has no media_id", kind)
 	}
-	return temporaryMedia(r.MediaID, kind, time.Time(r.CreatedAt)), nil
-}
-
-// temporaryMedia is a temporary media id created at created.
-func temporaryMedia(id string, kind material.Kind, created time.Time) material.Media {
-	return material.Media{ID: id, Kind: kind, CreatedAt: created, ExpiresAt: created.Add(material.TemporaryLifetime)}
-}
-
-// unixTime decodes a unix time in seconds sent as a string (WeCom's
-// documented form) or as a number.
-type unixTime time.Time
-
-func (u *unixTime) UnmarshalJSON(b []byte) error {
-	b = bytes.Trim(b, `"`)
-	if len(b) == 0 || string(b) == "null" {
-		*u = unixTime{}
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("created_at %q is not a unix time", b)
-	}
-	sec, err := n.Int64()
-	if err != nil {
-		return fmt.Errorf("created_at %q is not a unix time", b)
-	}
-	*u = unixTime(time.Unix(sec, 0))
-	return nil
+	return material.TemporaryMedia(r.MediaID, kind, r.CreatedAt.Or(now)), nil
 }

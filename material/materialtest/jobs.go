@@ -157,7 +157,7 @@ func (f *Fake) runJob(ctx context.Context, id string, jb *job) (material.Job, er
 			}
 			f.temp[s.id] = s
 			jb.state = material.JobFinished
-			jb.media = material.Media{ID: s.id, Kind: s.kind, CreatedAt: s.created, ExpiresAt: s.created.Add(material.TemporaryLifetime)}
+			jb.media = material.TemporaryMedia(s.id, s.kind, s.created)
 		}
 		f.mu.Unlock()
 	}

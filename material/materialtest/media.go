@@ -28,7 +28,7 @@ func (f *Fake) Upload(ctx context.Context, kind material.Kind, src material.Sour
 	s.id = f.newID("fake-%s-%d", kind)
 	s.created = f.createdAt()
 	f.temp[s.id] = s
-	return material.Media{ID: s.id, Kind: kind, CreatedAt: s.created, ExpiresAt: s.created.Add(material.TemporaryLifetime)}, nil
+	return material.TemporaryMedia(s.id, kind, s.created), nil
 }
 
 // UploadImage checks src against the platform's rule for images in rich

@@ -1,0 +1,59 @@
+// Package wire holds JSON types for the platforms' loosely typed fields,
+// shared by the clients and the token fetchers.
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Int is an integer the platforms send as a JSON number or as a string
+// holding one (documents disagree: WeCom documents created_at and a job's
+// status as strings and sends numbers). null, "" and a missing field are 0.
+type Int int64
+
+// UnmarshalJSON accepts 7200, "7200" and null.
+func (i *Int) UnmarshalJSON(b []byte) error {
+	s := bytes.TrimSpace(b)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	if len(s) == 0 || string(s) == "null" {
+		*i = 0
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(s, &n); err != nil {
+		return fmt.Errorf("%.40q is not a number", b)
+	}
+	v, err := n.Int64()
+	if err != nil {
+		return fmt.Errorf("%.40q is not an integer", b)
+	}
+	*i = Int(v)
+	return nil
+}
+
+// Time is a Unix time in seconds, sent as an Int.
+type Time Int
+
+// UnmarshalJSON accepts what Int accepts.
+func (t *Time) UnmarshalJSON(b []byte) error { return (*Int)(t).UnmarshalJSON(b) }
+
+// Or returns t as a time, or now() to the second when the platform gave none.
+func (t Time) Or(now func() time.Time) time.Time {
+	if t <= 0 {
+		return now().Truncate(time.Second)
+	}
+	return time.Unix(int64(t), 0)
+}
+
+// Time returns t as a time; the zero time when the platform gave none.
+func (t Time) Time() time.Time {
+	if t <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(t), 0)
+}

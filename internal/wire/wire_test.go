@@ -1,0 +1,51 @@
+package wire_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/wxmaterial/wxmaterial/internal/wire"
+)
+
+func TestInt(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    wire.Int
+		wantErr bool
+	}{
+		{name: "number", in: `7200`, want: 7200},
+		{name: "string", in: `"1700000000"`, want: 1700000000},
+		{name: "null", in: `null`, want: 0},
+		{name: "empty string", in: `""`, want: 0},
+		{name: "negative", in: `-1`, want: -1},
+		{name: "fraction", in: `1.5`, wantErr: true},
+		{name: "word", in: `"soon"`, wantErr: true},
+		{name: "object", in: `{}`, wantErr: true},
+	}
+	for _, tt := range tests {
+		var v struct{ N wire.Int }
+		err := json.Unmarshal([]byte(`{"N":`+tt.in+`}`), &v)
+		if (err != nil) != tt.wantErr || v.N != tt.want {
+			t.Errorf("%s: got %d, %v; want %d, error %v", tt.name, v.N, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestTime(t *testing.T) {
+	var v struct{ A, B wire.Time }
+	if err := json.Unmarshal([]byte(`{"A":"1700000000"}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	if got := v.A.Or(func() time.Time { return now }); !got.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("A.Or = %v", got)
+	}
+	if got := v.B.Or(func() time.Time { return now }); !got.Equal(now.Truncate(time.Second)) {
+		t.Errorf("missing B.Or = %v, want now to the second", got)
+	}
+	if !v.B.Time().IsZero() {
+		t.Errorf("missing B.Time = %v, want zero", v.B.Time())
+	}
+}
