@@ -79,9 +79,9 @@ func (e *Emulator) AddWorkAgent(corpID string, agentID int64, secret string, opt
 
 // TokenStats counts the token calls an account answered successfully.
 type TokenStats struct {
-	Plain  int // Official Account cgi-bin/token (each one minted a new token)
-	Stable int // Official Account cgi-bin/stable_token, forced or not
-	Work   int // WeCom gettoken, summed over the corp's agents
+	Plain  int `json:"plain"`  // Official Account cgi-bin/token (each one minted a new token)
+	Stable int `json:"stable"` // Official Account cgi-bin/stable_token, forced or not
+	Work   int `json:"work"`   // WeCom gettoken, summed over the corp's agents
 }
 
 // TokenFetches returns how many tokens the Official Account appID or the

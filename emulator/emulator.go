@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -46,8 +45,10 @@ type Emulator struct {
 	persistMu  sync.Mutex
 	persistErr error
 
-	faultMu sync.Mutex
-	faults  []*InjectedFault
+	faultMu    sync.Mutex
+	faults     []*InjectedFault // in force, in the order injected
+	faultsSeen []*InjectedFault // every fault injected since ClearFaults
+	faultSeq   int
 
 	logMu       sync.Mutex
 	reqs        []Request
@@ -200,23 +201,10 @@ func (e *Emulator) WorkHandler() http.Handler {
 
 // Serve serves the emulator on l until ctx is done, then shuts the server
 // down gracefully (waiting at most 5 seconds for requests in flight). It
-// does not Close the emulator.
+// does not Close the emulator. A Server adds the control API, HTTPS and
+// proxy mode.
 func (e *Emulator) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err := srv.Shutdown(sctx)
-		if serveErr := <-done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
-			err = serveErr
-		}
-		return err
-	}
+	return (&Server{Emulator: e}).Serve(ctx, l)
 }
 
 type endpoint struct {

@@ -108,6 +108,8 @@ func (a FaultAction) String() string {
 // InjectedFault is a Fault in force; it tells how often it fired.
 type InjectedFault struct {
 	e         *Emulator
+	id        string
+	query     map[string]string // set when injected over the control API
 	f         Fault
 	remaining int // < 0: unlimited
 	hits      int
@@ -119,13 +121,20 @@ func (e *Emulator) Inject(f Fault) *InjectedFault {
 	if f.Action.kind == 0 {
 		panic("emulator: Inject: Fault without an Action")
 	}
+	return e.inject(f, nil)
+}
+
+func (e *Emulator) inject(f Fault, query map[string]string) *InjectedFault {
 	n := f.Times
 	if n == 0 {
 		n = 1
 	}
-	inj := &InjectedFault{e: e, f: f, remaining: n}
+	inj := &InjectedFault{e: e, f: f, remaining: n, query: query}
 	e.faultMu.Lock()
+	e.faultSeq++
+	inj.id = "f" + strconv.Itoa(e.faultSeq)
 	e.faults = append(e.faults, inj)
+	e.faultsSeen = append(e.faultsSeen, inj)
 	e.faultMu.Unlock()
 	return inj
 }
@@ -144,10 +153,10 @@ func (i *InjectedFault) Remove() {
 	i.e.removeFaultLocked(i)
 }
 
-// ClearFaults takes every fault out of force.
+// ClearFaults takes every fault out of force and forgets them.
 func (e *Emulator) ClearFaults() {
 	e.faultMu.Lock()
-	e.faults = nil
+	e.faults, e.faultsSeen = nil, nil
 	e.faultMu.Unlock()
 }
 

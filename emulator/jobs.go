@@ -330,12 +330,12 @@ func (c *call) uploadByURLResult() {
 // JobInfo is an upload-by-URL job as get_upload_by_url_result would report
 // it.
 type JobInfo struct {
-	ID      string
-	CorpID  string
-	Status  int    // 1 processing, 2 finished, 3 failed
-	Errcode int    // detail.errcode when failed
-	Errmsg  string // detail.errmsg when failed
-	MediaID string // when finished
+	ID      string `json:"jobid"`
+	CorpID  string `json:"corpid"`
+	Status  int    `json:"status"`             // 1 processing, 2 finished, 3 failed
+	Errcode int    `json:"errcode,omitempty"`  // detail.errcode when failed
+	Errmsg  string `json:"errmsg,omitempty"`   // detail.errmsg when failed
+	MediaID string `json:"media_id,omitempty"` // when finished
 }
 
 // Job returns the job jobID, ignoring its 60-minute life.

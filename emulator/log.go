@@ -21,49 +21,49 @@ var redactedKeys = []string{"access_token", "secret", "corpsecret"}
 // Request is one request as the emulator received it, with secrets replaced
 // by Redacted.
 type Request struct {
-	Time       time.Time // on the emulator's clock
-	Platform   Platform
-	Host       string
-	RemoteAddr string
-	Method     string
-	URLPath    string // as received, with any /oa or /work prefix
-	Path       string // endpoint path, e.g. /cgi-bin/media/upload
+	Time       time.Time `json:"time"` // on the emulator's clock
+	Platform   Platform  `json:"platform"`
+	Host       string    `json:"host"`
+	RemoteAddr string    `json:"remote_addr"`
+	Method     string    `json:"method"`
+	URLPath    string    `json:"url_path"` // as received, with any /oa or /work prefix
+	Path       string    `json:"path"`     // endpoint path, e.g. /cgi-bin/media/upload
 	// Query is the query string; access_token, secret and corpsecret
 	// values are Redacted.
-	Query url.Values
+	Query url.Values `json:"query"`
 	// Header holds the request headers; Authorization, Cookie and any value
 	// containing one of the request's secrets are redacted.
-	Header           http.Header
-	ContentLength    int64 // -1 when unknown
-	TransferEncoding []string
+	Header           http.Header `json:"header"`
+	ContentLength    int64       `json:"content_length"` // -1 when unknown
+	TransferEncoding []string    `json:"transfer_encoding,omitempty"`
 	// Parts lists the multipart parts of an upload, in order.
-	Parts []Part
+	Parts []Part `json:"parts,omitempty"`
 	// JSON is the JSON request body with secret fields Redacted.
-	JSON json.RawMessage
+	JSON json.RawMessage `json:"json,omitempty"`
 	// Status is the HTTP status answered, 0 when the connection was dropped
 	// or the client went away before an answer.
-	Status int
+	Status int `json:"status"`
 	// Errcode is the errcode answered (0 for success or a non-JSON answer).
-	Errcode int
+	Errcode int `json:"errcode"`
 	// Fault describes the injected fault applied to this request, if any.
-	Fault string
+	Fault string `json:"fault,omitempty"`
 }
 
 // Part is one part of a multipart request body.
 type Part struct {
-	FormName string
+	FormName string `json:"name"`
 	// FileName is the filename parameter exactly as sent (raw bytes, no
 	// decoding); FileNameStar is the RFC 2231 filename* parameter, if any.
-	FileName     string
-	FileNameStar string
+	FileName     string `json:"filename,omitempty"`
+	FileNameStar string `json:"filename_star,omitempty"`
 	// ContentDisposition is the part's raw Content-Disposition header.
-	ContentDisposition string
-	ContentType        string
-	Size               int64
-	SHA256             string // hex
+	ContentDisposition string `json:"content_disposition"`
+	ContentType        string `json:"content_type,omitempty"`
+	Size               int64  `json:"size"`
+	SHA256             string `json:"sha256"` // hex
 	// Value holds the content of a part without a filename when it is at
 	// most 4 KiB.
-	Value string
+	Value string `json:"value,omitempty"`
 }
 
 const maxLoggedValue = 4 << 10

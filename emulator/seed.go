@@ -12,24 +12,27 @@ import (
 
 // MediaInfo describes a media record for inspection by tests.
 type MediaInfo struct {
-	ID       string
-	Platform Platform
-	Owner    string // appid or corpid
+	ID       string   `json:"media_id"`
+	Platform Platform `json:"platform"`
+	Owner    string   `json:"owner"` // appid or corpid
 	// Family is "temporary" (3 days: media/upload, upload_by_url,
 	// upload_attachment), "permanent" (the Official Account library),
 	// "imageurl" (media/uploadimg) or "mass" (uploadnews, uploadvideo).
-	Family       string
-	Kind         string // image, voice, video, thumb, file or news
-	Name         string // file name as uploaded
-	ContentType  string
-	Size         int64
-	SHA256       string // hex; of the bytes received, even WithDiscard
-	Created      time.Time
-	Expires      time.Time // zero for permanent media
-	FromURL      bool      // created by an upload-by-URL job
-	Title        string    // video
-	Introduction string    // video
-	Articles     []Article // news
+	Family      string    `json:"family"`
+	Kind        string    `json:"kind"` // image, voice, video, thumb, file or news
+	Name        string    `json:"name"` // file name as uploaded
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"` // hex; of the bytes received, even WithDiscard
+	Created     time.Time `json:"created"`
+	Expires     time.Time `json:"expires,omitzero"` // zero for permanent media
+	// Expired tells whether Expires has passed on the emulator's clock: the
+	// platforms then answer 40007 for the id.
+	Expired      bool      `json:"expired"`
+	FromURL      bool      `json:"from_url,omitempty"`     // created by an upload-by-URL job
+	Title        string    `json:"title,omitempty"`        // video
+	Introduction string    `json:"introduction,omitempty"` // video
+	Articles     []Article `json:"articles,omitempty"`     // news
 }
 
 // Media returns the media record id (whatever its family or age).
@@ -40,9 +43,15 @@ func (e *Emulator) Media(id string) (MediaInfo, bool) {
 	if m == nil {
 		return MediaInfo{}, false
 	}
+	return m.info(e.clock.Now()), true
+}
+
+// info describes m at now.
+func (m *mediaRec) info(now time.Time) MediaInfo {
 	return MediaInfo{ID: m.ID, Platform: m.Platform, Owner: m.Owner, Family: m.Family, Kind: m.Kind, Name: m.Name,
 		ContentType: m.ContentType, Size: m.Size, SHA256: m.SHA256, Created: m.Created, Expires: m.Expires,
-		FromURL: m.FromURL, Title: m.Title, Introduction: m.Introduction, Articles: append([]Article(nil), m.Articles...)}, true
+		Expired: m.expired(now), FromURL: m.FromURL, Title: m.Title, Introduction: m.Introduction,
+		Articles: append([]Article(nil), m.Articles...)}
 }
 
 // OpenMedia returns the stored bytes of media id (zeros WithDiscard). The
