@@ -63,7 +63,7 @@ func init() {
 		{"upload-url", "--url URL --name NAME --kind video|file [--md5 HEX]", "have WeCom fetch a file from a URL (a job) and wait for it", runUploadURL},
 		{"backup", "[flags] DIR", "back up the whole Official Account permanent library to DIR; re-running resumes", runBackup},
 		{"restore", "[flags] DIR", "upload a backup into an account and write the map of old ids to new ones", runRestore},
-		{"emulator", "serve [--addr HOST:PORT]", "serve the emulator of both platforms for other programs' tests", runEmulator},
+		{"emulator", "serve [--addr HOST:PORT] [--accounts FILE] [--clock fake|TIME] [--tls [--ca-cert FILE]] [--no-control]", "serve the emulator of both platforms for other programs' tests", runEmulator},
 	}
 }
 

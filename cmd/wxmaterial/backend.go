@@ -148,8 +148,9 @@ func (a *app) startEmbedded() (baseURL string, stop func() error, err error) {
 }
 
 // openEmulator opens an emulator keeping its state in dir, after taking the
-// folder's lock so that two runs never write the same state at once.
-func openEmulator(dir string, log *slog.Logger) (*emulator.Emulator, func(), error) {
+// folder's lock so that two runs never write the same state at once; extra
+// options are added to the emulator's.
+func openEmulator(dir string, log *slog.Logger, extra ...emulator.Option) (*emulator.Emulator, func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("emulator state folder: %w", err)
 	}
@@ -161,7 +162,7 @@ func openEmulator(dir string, log *slog.Logger) (*emulator.Emulator, func(), err
 	if log != nil {
 		opts = append(opts, emulator.WithLogger(log))
 	}
-	em, err := emulator.Open(opts...)
+	em, err := emulator.Open(append(opts, extra...)...)
 	if err != nil {
 		unlock()
 		return nil, nil, fmt.Errorf("emulator state in %s: %w", dir, err)
