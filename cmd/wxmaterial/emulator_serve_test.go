@@ -115,7 +115,9 @@ func TestServeControl(t *testing.T) {
 		t.Errorf("health: %+v", health)
 	}
 	tokenURL := s.info.OfficialAccount.BaseURL + "/cgi-bin/token?grant_type=client_credential&appid=wx-file-account&secret=file-secret"
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	getJSONTo(t, tokenURL, &tok)
 	if tok.AccessToken == "" {
 		t.Fatal("no token for the account of the YAML file")
