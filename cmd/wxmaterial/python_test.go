@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wxmaterial/wxmaterial/emulator"
+)
+
+// TestPythonDemo runs examples/python/emulator_demo.py (standard library
+// only) against a built `wxmaterial emulator serve`: the emulator works
+// from a language other than Go. On CI (CI set) python3 must be there:
+// .ci/run installs it.
+func TestPythonDemo(t *testing.T) {
+	t.Parallel()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is not installed, and CI is set: .ci/run must install it")
+		}
+		t.Skip("python3 is not installed (on CI this test fails instead)")
+	}
+	caFile := filepath.Join(t.TempDir(), "emulator-ca.pem")
+	s := startServe(t, "--clock", "fake", "--tls", "--ca-cert", caFile)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	script := filepath.Join("..", "..", "examples", "python", "emulator_demo.py")
+	cmd := exec.CommandContext(ctx, python, script, "--url", s.info.URL, "--ca-cert", caFile)
+	// No proxy of the developer's, no site packages: the standard library.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PYTHONNOUSERSITE=1"}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "emulator demo: all ") {
+		t.Fatalf("%s %s: %v\n%s", python, script, err, out)
+	}
+
+	// What the script did is in the emulator's log: the fault it injected
+	// and the call that went through the proxy.
+	var log struct{ Requests []emulator.Request }
+	s.control(t, "GET", "/_emulator/requests", "", &log)
+	var faults, proxied int
+	for _, r := range log.Requests {
+		if r.Fault == "errcode -1" && r.Path == "/cgi-bin/media/get" {
+			faults++
+		}
+		if r.Host == emulator.OfficialAccountHost && r.Path == "/cgi-bin/token" {
+			proxied++
+		}
+	}
+	if faults != 1 || proxied != 1 {
+		t.Errorf("the log shows %d faulted media/get and %d proxied token calls, want 1 and 1:\n%s", faults, proxied, out)
+	}
+}
