@@ -1,14 +1,15 @@
 package emulator
 
-// Codes the emulator answers where api-spec.md leaves the real value open.
+// Codes the emulator answers where the platforms' documents leave the real
+// value open (docs/wire.md §9).
 // Each is one constant so that it is easy to change when the real value is
 // learned; doc.go explains each choice.
 const (
 	// CodeStableForceDailyCap answers a stable_token force_refresh beyond the
-	// daily cap (20). The spec names 45009 as the documented daily-quota code.
+	// daily cap (20). The documented daily-quota code is 45009.
 	CodeStableForceDailyCap = 45009
 	// CodeStableForceTooSoon answers a stable_token force_refresh less than
-	// 30 s after the previous one. The spec names 45011 (minute quota).
+	// 30 s after the previous one. The documented minute-quota code is 45011.
 	CodeStableForceTooSoon = 45011
 	// CodeVideoDescriptionMissing answers add_material type=video without a
 	// valid "description" form field (missing or not a JSON object).

@@ -1,12 +1,13 @@
 // Package emulator is a stateful fake of the token and media ("素材")
 // endpoints of WeChat Official Accounts (公众号, api.weixin.qq.com) and WeCom
-// (企业微信, qyapi.weixin.qq.com), built from the project's wire digest
-// (shared/api-spec.md) and independent of the project's client packages.
+// (企业微信, qyapi.weixin.qq.com), built from the platforms' public documents
+// as the project's wire reference (docs/wire.md) records them, and
+// independent of the project's client packages.
 // Tests, examples and the command-line tool use it in-process
 // (httptest.NewServer) or as a standalone server.
 //
 // It aims to be as strict as the real services: a client that passes against
-// the emulator should not fail in production for a reason the spec knows of.
+// the emulator should not fail in production for a reason the documents know of.
 // Where the real services are unknown, it chooses, says so below, and keeps
 // each chosen code in one exported constant.
 //
@@ -24,7 +25,16 @@
 //     to it. Any other request is a 404.
 //   - OfficialAccountHandler and WorkHandler serve one platform each at the
 //     root, and Serve runs the handler on a net.Listener until a context
-//     ends (for `wxmaterial emulator serve`).
+//     ends.
+//
+// A Server serves an emulator the way `wxmaterial emulator serve` does, for
+// programs in any language (docs/emulator.md): with Control, a JSON control
+// API under ControlPrefix (/_emulator/) whose routes call the methods below
+// (accounts, faults, the clock, Reset, the request log and Settle, media);
+// with a CA (NewCA, OpenCA), HTTPS on the same listener and an HTTP CONNECT
+// proxy that serves api.weixin.qq.com and qyapi.weixin.qq.com itself and
+// refuses every other host, so an SDK with the real URLs built in reaches
+// the emulator through HTTPS_PROXY with the CA trusted.
 //
 // URLs the emulator hands out (an image's url, a video's video_url or
 // down_url, uploadimg's url) point back at it, under <prefix or host>/_media/,
@@ -40,12 +50,14 @@
 // background jobs and writes the state.
 //
 // Accounts are added with AddOfficialAccount(appID, secret) and
-// AddWorkAgent(corpID, agentID, secret), both idempotent; WithAllowedIPs
-// restricts callers. SeedDemo adds DemoAppID/DemoAppSecret and
+// AddWorkAgent(corpID, agentID, secret), both idempotent, or as a set with
+// AddAccounts (ParseAccounts reads the JSON form); ListAccounts lists them
+// without their secrets; WithAllowedIPs restricts callers. Reset forgets
+// everything, as a new emulator. SeedDemo adds DemoAppID/DemoAppSecret and
 // DemoCorpID/DemoAgentID/DemoAgentSecret and fills an empty demo library.
 // SeedPermanent, SeedVideo, SeedNews and SeedTemporary create media without
-// HTTP; Media, OpenMedia, LibraryCounts, TokenFetches and Job inspect the
-// state; RevokeToken and RevokeAccountTokens invalidate tokens early.
+// HTTP; Media, ListMedia, OpenMedia, LibraryCounts, TokenFetches and Job
+// inspect the state; RevokeToken and RevokeAccountTokens invalidate tokens early.
 //
 // # Endpoints
 //
@@ -141,7 +153,8 @@
 // call's token). Faults apply to token endpoints too. Connections are closed
 // with http.Hijacker; use a client without keep-alive reuse to see each
 // fault on its own connection, since net/http retries some requests on a
-// reused connection.
+// reused connection. Each injected fault has an ID; Faults lists those in
+// force and FaultByID finds one, in force or used up, until ClearFaults.
 //
 // # Request log
 //
@@ -169,7 +182,7 @@
 // download of discarded media returns that many zero bytes. Downloads stream
 // from storage.
 //
-// # Choices where the spec is open
+// # Choices where the documents are silent
 //
 //   - stable_token force_refresh beyond 20 a day: CodeStableForceDailyCap
 //     (45009); less than 30 s after the previous one: CodeStableForceTooSoon

@@ -278,7 +278,7 @@ func (c *call) dispatch() {
 		return
 	}
 	if c.r.Method == http.MethodPost && (c.r.ContentLength < 0 || len(c.r.TransferEncoding) > 0) {
-		// api.weixin.qq.com refuses bodies of unknown length (api-spec.md §8).
+		// api.weixin.qq.com refuses bodies of unknown length (docs/wire.md §3).
 		c.drain()
 		c.httpError(http.StatusPreconditionFailed, preconditionFailedPage)
 		return

@@ -28,7 +28,7 @@ func (c *call) oaUpload() {
 	if !c.storeUpload(u, rec, nil) {
 		return
 	}
-	// Observed: thumbs answer with thumb_media_id (api-spec.md §2.1).
+	// Observed: thumbs answer with thumb_media_id (docs/wire.md §8.4).
 	kv := []any{"type", kind}
 	if kind == "thumb" {
 		kv = append(kv, "thumb_media_id", rec.ID)
@@ -190,7 +190,7 @@ func (c *call) oaUploadNews() {
 }
 
 // oaUploadVideo serves POST cgi-bin/media/uploadvideo: turns a video (a
-// temporary or a permanent one: the spec finds both claimed) into a
+// temporary or a permanent one: the documents claim both, docs/wire.md §8.9) into a
 // mass-send video id (3 days).
 func (c *call) oaUploadVideo() {
 	p, ok := c.auth()

@@ -169,7 +169,7 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 // dispositionParams parses the parameters of a raw Content-Disposition
 // header. Unlike mime.ParseMediaType it keeps filename exactly as sent (raw
 // UTF-8 included) and does not let filename* stand in for filename: the
-// platforms read only filename (api-spec.md §8).
+// platforms read only filename (docs/wire.md §3).
 func dispositionParams(raw string) map[string]string {
 	params := map[string]string{}
 	s := raw

@@ -53,7 +53,7 @@ type Quotas struct {
 	LibraryOther         int
 }
 
-// DefaultQuotas returns the documented limits (api-spec.md §4).
+// DefaultQuotas returns the documented limits (docs/wire.md §6).
 func DefaultQuotas() Quotas {
 	return Quotas{
 		OATokenPerDay:              2000,

@@ -16,7 +16,7 @@ var (
 )
 
 // sharedCodes hold the codes both platforms give the same meaning
-// (api-spec.md §5).
+// (docs/wire.md §7).
 var sharedCodes = map[int]codeInfo{
 	-1:    {errs: []error{ErrBusy}, retry: true},
 	40006: is(ErrInvalidSize),

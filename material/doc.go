@@ -27,7 +27,7 @@
 // # Limits
 //
 // Rules holds the current size and format limits of every kind on every
-// upload API of both platforms (from api-spec.md §4). Clients check them
+// upload API of both platforms (docs/wire.md §6). Clients check them
 // before a byte is sent; RuleFor and Rule.Validate let applications check
 // early too. The platform's own verdict is still decoded if a limit changes
 // upstream.

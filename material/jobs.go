@@ -15,7 +15,7 @@ type URLUpload struct {
 	MD5      string // lowercase hex md5 of the file (32 characters); the platform compares it
 }
 
-// Limits of the upload-by-URL request fields, in bytes (api-spec.md §3.5).
+// Limits of the upload-by-URL request fields, in bytes (docs/wire.md §5.5).
 const (
 	MaxURLUploadFilename = 128
 	MaxURLUploadURL      = 1024

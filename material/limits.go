@@ -22,10 +22,10 @@ type Rule struct {
 	MaxSize     int64         // the largest accepted size in bytes
 	Formats     []Format      // accepted formats, judged by the bytes; nil accepts any
 	MaxDuration time.Duration // longest voice playback; not checked here (it needs decoding), the platform checks it
-	Source      string        // where the numbers come from (api-spec.md §4)
+	Source      string        // where the numbers come from (an upstream page; docs/wire.md §6)
 }
 
-// Rules are the current limits of both platforms (api-spec.md §4, current
+// Rules are the current limits of both platforms (docs/wire.md §6, current
 // values; older documents gave smaller ones). A kind absent from an API is
 // unsupported there.
 var Rules = []Rule{

@@ -63,7 +63,7 @@ type stored struct {
 	created     time.Time
 }
 
-// Library caps of the Official Account (api-spec.md §4): news and images
+// Library caps of the Official Account (docs/wire.md §6): news and images
 // 100 000 each, every other kind 1000. Thumbs count as images.
 const (
 	capNewsImage = 100_000
