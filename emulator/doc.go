@@ -41,8 +41,10 @@
 //
 // Accounts are added with AddOfficialAccount(appID, secret) and
 // AddWorkAgent(corpID, agentID, secret), both idempotent; WithAllowedIPs
-// restricts callers. SeedDemo adds DemoAppID/DemoAppSecret and
-// DemoCorpID/DemoAgentID/DemoAgentSecret and fills an empty demo library.
+// restricts callers. SeedDemo adds DemoAppID/DemoAppSecret,
+// DemoAppID2/DemoAppSecret2 (a second Official Account, its library left
+// empty) and DemoCorpID/DemoAgentID/DemoAgentSecret, and fills the first
+// demo library when it is empty.
 // SeedPermanent, SeedVideo, SeedNews and SeedTemporary create media without
 // HTTP; Media, OpenMedia, LibraryCounts, TokenFetches and Job inspect the
 // state; RevokeToken and RevokeAccountTokens invalidate tokens early.
