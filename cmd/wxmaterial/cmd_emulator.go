@@ -19,6 +19,12 @@ type serveInfo struct {
 		AppID   string `json:"appid"`
 		Secret  string `json:"secret"`
 	} `json:"officialaccount"`
+	// OfficialAccount2 is the second demo account, its library empty.
+	OfficialAccount2 struct {
+		BaseURL string `json:"base_url"`
+		AppID   string `json:"appid"`
+		Secret  string `json:"secret"`
+	} `json:"officialaccount2"`
 	Work struct {
 		BaseURL string `json:"base_url"`
 		CorpID  string `json:"corpid"`
@@ -74,12 +80,15 @@ func runEmulator(ctx context.Context, a *app, args []string) error {
 	info.URL = "http://" + l.Addr().String()
 	info.OfficialAccount.BaseURL = info.URL + emulator.OfficialAccountPrefix
 	info.OfficialAccount.AppID, info.OfficialAccount.Secret = emulator.DemoAppID, emulator.DemoAppSecret
+	info.OfficialAccount2.BaseURL = info.OfficialAccount.BaseURL
+	info.OfficialAccount2.AppID, info.OfficialAccount2.Secret = emulator.DemoAppID2, emulator.DemoAppSecret2
 	info.Work.BaseURL = info.URL + emulator.WorkPrefix
 	info.Work.CorpID, info.Work.AgentID, info.Work.Secret = emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret
 	info.DataDir = a.g.dataDir
 	a.emit(info, func(w io.Writer) {
 		fmt.Fprintf(w, "wxmaterial emulator serving %s\n", info.URL)
 		fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s\n", info.OfficialAccount.BaseURL, info.OfficialAccount.AppID, info.OfficialAccount.Secret)
+		fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s  (empty library)\n", info.OfficialAccount2.BaseURL, info.OfficialAccount2.AppID, info.OfficialAccount2.Secret)
 		fmt.Fprintf(w, "  WeCom:            base URL %s  corpid %s  agentid %d  secret %s\n", info.Work.BaseURL, info.Work.CorpID, info.Work.AgentID, info.Work.Secret)
 		fmt.Fprintf(w, "  (demo credentials, valid only here) Try:\n    WECHAT_APPID=%s WECHAT_SECRET=%s wxmaterial --base-url %s count\n",
 			info.OfficialAccount.AppID, info.OfficialAccount.Secret, info.OfficialAccount.BaseURL)
@@ -87,14 +96,14 @@ func runEmulator(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintln(w, "  State is in memory: it is lost when the emulator stops (--data-dir keeps it).")
 		}
 	})
-	a.infof("emulator running; stop it with Ctrl-C (SIGINT) or SIGTERM")
+	a.notef("emulator running; stop it with Ctrl-C (SIGINT) or SIGTERM")
 	serveErr := em.Serve(ctx, l)
 	if errors.Is(serveErr, context.Canceled) || errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
 	err = errors.Join(serveErr, em.Close())
 	if err == nil {
-		a.infof("emulator stopped")
+		a.notef("emulator stopped")
 	}
 	return err
 }
