@@ -353,6 +353,9 @@ func TestEmbeddedLinks(t *testing.T) {
 	if err := json.NewDecoder(out).Decode(&info); err != nil {
 		t.Fatalf("serve: %v\n%s", err, stderr.String())
 	}
+	if info.OfficialAccount2.AppID != emulator.DemoAppID2 || info.OfficialAccount2.Secret != emulator.DemoAppSecret2 || info.OfficialAccount2.BaseURL != info.OfficialAccount.BaseURL {
+		t.Fatalf("serve printed %+v: not the second demo account", info.OfficialAccount2)
+	}
 	resp, err := http.Get(link[0])
 	if err != nil {
 		t.Fatal(err)
