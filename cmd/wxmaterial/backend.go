@@ -29,7 +29,8 @@ type backend struct {
 	emulatorURL string
 }
 
-// Close stops what the backend started, the embedded emulator included.
+// Close stops what the backend started (not the embedded emulator, which
+// the run stops when the command is done).
 func (b *backend) Close() error {
 	var errs []error
 	for i := len(b.closers) - 1; i >= 0; i-- {
@@ -71,7 +72,11 @@ func openBackend(ctx context.Context, a *app) (*backend, error) {
 func (a *app) open(ctx context.Context, acc account) (*backend, error) {
 	b := &backend{platform: acc.platform, fetch: &http.Client{Transport: transport.DefaultTransport()}}
 	if acc.embedded {
-		emb, err := a.embedded()
+		why := "no credentials given"
+		if acc.appID != "" {
+			why = acc.appID + " is a demo account"
+		}
+		emb, err := a.embedded(why)
 		if err != nil {
 			return nil, err
 		}
@@ -132,9 +137,9 @@ type embeddedEmulator struct {
 
 // embedded returns the run's embedded emulator, starting it the first
 // time: it opens the state folder, adds and seeds the demo accounts, and
-// serves them on a loopback port until the run ends. It says so on stderr
-// when the state folder is new, and with -v.
-func (a *app) embedded() (*embeddedEmulator, error) {
+// serves them on a loopback port until the run ends. It says so on stderr,
+// and why, when the state folder is new, and with -v.
+func (a *app) embedded(why string) (*embeddedEmulator, error) {
 	if a.emb != nil {
 		return a.emb, nil
 	}
@@ -166,8 +171,8 @@ func (a *app) embedded() (*embeddedEmulator, error) {
 		if created {
 			state = "state created in " + dir + "; this note shows again only with -v"
 		}
-		a.notef("no credentials given: using the embedded emulator, with demo Official Accounts %s (a demo library) and %s (empty) and a demo WeCom agent (%s)",
-			emulator.DemoAppID, emulator.DemoAppID2, state)
+		a.notef("%s: using the embedded emulator, with demo Official Accounts %s (a demo library) and %s (empty) and a demo WeCom agent (%s)",
+			why, emulator.DemoAppID, emulator.DemoAppID2, state)
 	}
 	a.emb = &embeddedEmulator{url: "http://" + l.Addr().String(), dir: dir, stop: func() error {
 		cancel()
