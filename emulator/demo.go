@@ -11,19 +11,32 @@ import (
 
 // The demo accounts SeedDemo adds, for the command-line tool's quick start.
 const (
-	DemoAppID       = "wx0123456789abcdef"
-	DemoAppSecret   = "0123456789abcdef0123456789abcdef"
+	// DemoAppID and DemoAppSecret are the demo Official Account, whose
+	// library SeedDemo fills.
+	DemoAppID     = "wx0123456789abcdef"
+	DemoAppSecret = "0123456789abcdef0123456789abcdef"
+	// DemoAppID2 and DemoAppSecret2 are a second demo Official Account,
+	// whose library SeedDemo leaves empty: a target to restore or copy the
+	// first one's library into.
+	DemoAppID2     = "wxfedcba9876543210"
+	DemoAppSecret2 = "fedcba9876543210fedcba9876543210"
+	// DemoCorpID, DemoAgentID and DemoAgentSecret are the demo WeCom
+	// agent.
 	DemoCorpID      = "ww0123456789abcdef"
 	DemoAgentID     = int64(1000002)
 	DemoAgentSecret = "demo-agent-secret-0123456789abcdefghijklmnop"
 )
 
-// SeedDemo adds the demo Official Account and WeCom agent and, when the
-// demo Official Account's library is empty, fills it with three images, a
-// thumb, a voice (AMR, 2 s), a video (a minimal MP4) and two news items.
-// It is safe to call on every start.
+// SeedDemo adds the two demo Official Accounts and the demo WeCom agent
+// and, when the first demo Official Account's library is empty, fills it
+// with three images, a thumb, a voice (AMR, 2 s), a video (a minimal MP4)
+// and two news items; the second one's library is left as it is (empty
+// at first). It is safe to call on every start.
 func (e *Emulator) SeedDemo() error {
 	if err := e.AddOfficialAccount(DemoAppID, DemoAppSecret); err != nil {
+		return err
+	}
+	if err := e.AddOfficialAccount(DemoAppID2, DemoAppSecret2); err != nil {
 		return err
 	}
 	if err := e.AddWorkAgent(DemoCorpID, DemoAgentID, DemoAgentSecret); err != nil {

@@ -53,8 +53,10 @@
 // AddWorkAgent(corpID, agentID, secret), both idempotent, or as a set with
 // AddAccounts (ParseAccounts reads the JSON form); ListAccounts lists them
 // without their secrets; WithAllowedIPs restricts callers. Reset forgets
-// everything, as a new emulator. SeedDemo adds DemoAppID/DemoAppSecret and
-// DemoCorpID/DemoAgentID/DemoAgentSecret and fills an empty demo library.
+// everything, as a new emulator. SeedDemo adds DemoAppID/DemoAppSecret,
+// DemoAppID2/DemoAppSecret2 (a second Official Account, its library left
+// empty) and DemoCorpID/DemoAgentID/DemoAgentSecret, and fills the first
+// demo library when it is empty.
 // SeedPermanent, SeedVideo, SeedNews and SeedTemporary create media without
 // HTTP; Media, ListMedia, OpenMedia, LibraryCounts, TokenFetches and Job
 // inspect the state; RevokeToken and RevokeAccountTokens invalidate tokens early.

@@ -3,6 +3,7 @@ package material
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -169,26 +170,51 @@ func formatList(fs []Format) string {
 	return strings.Join(s, ", ")
 }
 
-// limitText writes a limit as the documents do: "10 MB", "64 KB", or
-// "under 1 MB" for a limit one byte short of a round number.
+// limitText writes a limit as the documents do, with its exact number of
+// bytes: "10 MB (10485760 bytes)", "64 KB (65536 bytes)", or
+// "1048575-byte (under 1 MB)" for a limit one byte short of a round
+// number. Messages put it before "limit".
 func limitText(n int64) string {
 	switch {
 	case n%mb == 0:
-		return fmt.Sprintf("%d MB", n/mb)
+		return fmt.Sprintf("%d MB (%d bytes)", n/mb, n)
 	case (n+1)%mb == 0:
-		return fmt.Sprintf("under-%d MB", (n+1)/mb)
+		return fmt.Sprintf("%d-byte (under %d MB)", n, (n+1)/mb)
 	case n%kb == 0:
-		return fmt.Sprintf("%d KB", n/kb)
+		return fmt.Sprintf("%d KB (%d bytes)", n/kb, n)
+	case (n+1)%kb == 0:
+		return fmt.Sprintf("%d-byte (under %d KB)", n, (n+1)/kb)
 	}
 	return fmt.Sprintf("%d-byte", n)
 }
 
+// sizeText writes a size in MB or KB with its exact number of bytes,
+// "2.01 MB (2103206 bytes)", with as many decimals as it takes for a size
+// that is not a round number not to look like one: 2097153 bytes is
+// "2.000001 MB", never "2.0 MB" beside a 2 MB limit.
 func sizeText(n int64) string {
+	unit, name := int64(0), ""
 	switch {
 	case n >= mb:
-		return fmt.Sprintf("%.1f MB (%d bytes)", float64(n)/mb, n)
+		unit, name = mb, "MB"
 	case n >= kb:
-		return fmt.Sprintf("%.1f KB (%d bytes)", float64(n)/kb, n)
+		unit, name = kb, "KB"
+	default:
+		return fmt.Sprintf("%d bytes", n)
 	}
-	return fmt.Sprintf("%d bytes", n)
+	if n%unit == 0 {
+		return fmt.Sprintf("%d %s (%d bytes)", n/unit, name, n)
+	}
+	v := float64(n) / float64(unit)
+	s := strconv.FormatFloat(v, 'f', 1, 64)
+	for prec := 2; prec <= 7 && looksRound(s); prec++ {
+		s = strconv.FormatFloat(v, 'f', prec, 64)
+	}
+	return fmt.Sprintf("%s %s (%d bytes)", s, name, n)
+}
+
+// looksRound reports whether a decimal number's fraction is all zeros.
+func looksRound(s string) bool {
+	_, frac, _ := strings.Cut(s, ".")
+	return strings.Trim(frac, "0") == ""
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/material"
@@ -24,9 +24,13 @@ type backend struct {
 	svc      material.Service // the client; a material.Library on the Official Account, a material.URLUploader on WeCom
 	fetch    *http.Client     // for links the platform hands out (video down_url), which need no token
 	closers  []func() error
+	// emulatorURL is the embedded emulator's address when the backend is
+	// on it: the links it hands out stop working when the run ends.
+	emulatorURL string
 }
 
-// Close stops what the backend started, the embedded emulator included.
+// Close stops what the backend started (not the embedded emulator, which
+// the run stops when the command is done).
 func (b *backend) Close() error {
 	var errs []error
 	for i := len(b.closers) - 1; i >= 0; i-- {
@@ -53,29 +57,43 @@ func (b *backend) urlUploader(cmd string) (material.URLUploader, error) {
 	return nil, usagef("%s is a WeCom job; %s has no upload by URL (use --platform work)", cmd, b.platform)
 }
 
-// openBackend resolves the account and builds its client, starting the
-// embedded emulator first when no credentials were given.
+// openBackend resolves the account of the command line and opens it.
 func openBackend(ctx context.Context, a *app) (*backend, error) {
 	acc, err := a.resolve()
 	if err != nil {
 		return nil, err
 	}
+	return a.open(ctx, acc)
+}
+
+// open builds the backend of acc. On the embedded emulator (started once
+// per run, however many backends a command opens) an account without
+// credentials is the first demo account of its platform.
+func (a *app) open(ctx context.Context, acc account) (*backend, error) {
 	b := &backend{platform: acc.platform, fetch: &http.Client{Transport: transport.DefaultTransport()}}
 	if acc.embedded {
-		base, stop, err := a.startEmbedded()
+		why := "no credentials given"
+		if acc.appID != "" {
+			why = acc.appID + " is a demo account"
+		}
+		emb, err := a.embedded(why)
 		if err != nil {
 			return nil, err
 		}
-		b.closers = append(b.closers, stop)
-		if acc.platform == material.WeCom {
+		b.emulatorURL = emb.url
+		switch {
+		case acc.platform == material.WeCom:
 			acc.corpID, acc.agentID, acc.secret = emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret
-			acc.baseURL = base + emulator.WorkPrefix
-		} else {
+			acc.baseURL = emb.url + emulator.WorkPrefix
+		case acc.appID == "":
 			acc.appID, acc.secret = emulator.DemoAppID, emulator.DemoAppSecret
-			acc.baseURL = base + emulator.OfficialAccountPrefix
+			fallthrough
+		default:
+			acc.baseURL = emb.url + emulator.OfficialAccountPrefix
 		}
 	}
 	b.account = acc.id()
+	var err error
 	b.svc, err = newClient(acc, a.logger())
 	if err != nil {
 		b.Close()
@@ -89,7 +107,11 @@ func (a *app) logger() *slog.Logger {
 	if !a.g.verbose {
 		return nil
 	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
+	if a.g.json {
+		return slog.New(slog.NewJSONHandler(a.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, opts))
 }
 
 // dataDir returns the embedded emulator's state folder: --data-dir, or
@@ -105,34 +127,54 @@ func (a *app) dataDir() (string, error) {
 	return filepath.Join(cache, "wxmaterial", "emulator"), nil
 }
 
-// startEmbedded opens the emulator on the state folder, adds and seeds the
-// demo accounts, and serves it on a loopback port. It returns the server's
-// base URL and a function that stops it and writes the state.
-func (a *app) startEmbedded() (baseURL string, stop func() error, err error) {
+// embeddedEmulator is the emulator a run serves on a loopback port when it
+// has no credentials.
+type embeddedEmulator struct {
+	url  string // http://127.0.0.1:PORT
+	dir  string // the state folder
+	stop func() error
+}
+
+// embedded returns the run's embedded emulator, starting it the first
+// time: it opens the state folder, adds and seeds the demo accounts, and
+// serves them on a loopback port until the run ends. It says so on stderr,
+// and why, when the state folder is new, and with -v.
+func (a *app) embedded(why string) (*embeddedEmulator, error) {
+	if a.emb != nil {
+		return a.emb, nil
+	}
 	dir, err := a.dataDir()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
+	created := isNewFolder(dir)
 	em, unlock, err := openEmulator(dir, a.logger())
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if err := em.SeedDemo(); err != nil {
 		em.Close()
 		unlock()
-		return "", nil, fmt.Errorf("embedded emulator: %w", err)
+		return nil, fmt.Errorf("embedded emulator: %w", err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		em.Close()
 		unlock()
-		return "", nil, fmt.Errorf("embedded emulator: %w", err)
+		return nil, fmt.Errorf("embedded emulator: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- em.Serve(ctx, l) }()
-	a.infof("no credentials given: using the embedded emulator with its demo account (state in %s)", dir)
-	return "http://" + l.Addr().String(), func() error {
+	if created || a.g.verbose {
+		state := "state in " + dir
+		if created {
+			state = "state created in " + dir + "; this note shows again only with -v"
+		}
+		a.notef("%s: using the embedded emulator, with demo Official Accounts %s (a demo library) and %s (empty) and a demo WeCom agent (%s)",
+			why, emulator.DemoAppID, emulator.DemoAppID2, state)
+	}
+	a.emb = &embeddedEmulator{url: "http://" + l.Addr().String(), dir: dir, stop: func() error {
 		cancel()
 		serveErr := <-done
 		if errors.Is(serveErr, context.Canceled) || errors.Is(serveErr, http.ErrServerClosed) {
@@ -144,7 +186,30 @@ func (a *app) startEmbedded() (baseURL string, stop func() error, err error) {
 			return fmt.Errorf("embedded emulator: %w", err)
 		}
 		return nil
-	}, nil
+	}}
+	a.out.watch(a.emb.url)
+	return a.emb, nil
+}
+
+// stopEmbedded stops the embedded emulator, if the run started it, and
+// writes its state.
+func (a *app) stopEmbedded() error {
+	if a.emb == nil {
+		return nil
+	}
+	return a.emb.stop()
+}
+
+// noteEmbeddedURLs says, when the run printed links served by the
+// embedded emulator, that they stopped working when it stopped, and how to
+// serve them again. (A backup's manifest says it in its links field.)
+func (a *app) noteEmbeddedURLs() {
+	if a.emb == nil || !a.out.seen {
+		return
+	}
+	host := strings.TrimPrefix(a.emb.url, "http://")
+	a.notef("the links printed above point at the embedded emulator on %s, which stopped when this command ended; to open them, serve the same state there: wxmaterial emulator serve --data-dir %s --addr %s",
+		host, a.emb.dir, host)
 }
 
 // openEmulator opens an emulator keeping its state in dir, after taking the
@@ -170,6 +235,17 @@ func openEmulator(dir string, log *slog.Logger, extra ...emulator.Option) (*emul
 	return em, unlock, nil
 }
 
-// closeQuietly closes c, for deferred closes of readers whose error does
-// not matter.
-func closeQuietly(c io.Closer) { _ = c.Close() }
+// isNewFolder reports whether dir is missing or empty (its lock file
+// aside): the embedded emulator has not kept state there yet.
+func isNewFolder(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return isNotExist(err)
+	}
+	for _, e := range entries {
+		if e.Name() != ".lock" {
+			return false
+		}
+	}
+	return true
+}

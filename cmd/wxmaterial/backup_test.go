@@ -134,8 +134,13 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if len(res.Restored) != 0 || res.Already != 6 || s.LibraryCounts(appB) != b {
 		t.Fatalf("second restore: %+v; B holds %+v", res, s.LibraryCounts(appB))
 	}
-	// Into the account it came from: refused.
-	s.run(t, "restore", dir).fails(t, exitFailure, "--allow-same-account")
+	// Into the account it came from, which lost nothing: nothing to add.
+	before := s.LibraryCounts(emulator.DemoAppID)
+	res = restoreResult{}
+	s.run(t, "restore", dir, "--json").decode(t, &res)
+	if len(res.Restored) != 0 || res.InLibrary != 6 || s.LibraryCounts(emulator.DemoAppID) != before {
+		t.Fatalf("restore into the account backed up: %+v; it holds %+v, held %+v", res, s.LibraryCounts(emulator.DemoAppID), before)
+	}
 }
 
 // TestBackupResumes interrupts a backup part-way (the platform answers a

@@ -21,8 +21,12 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "Usage: wxmaterial"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"--bogus", "count"}, "flag provided but not defined: -bogus"},
-		{[]string{"upload", "--bogus", file}, "flag provided but not defined: -bogus"},
+		{[]string{"--bogus", "count"}, "unknown flag --bogus"},
+		{[]string{"upload", "--bogus", file}, "unknown flag --bogus"},
+		{[]string{"download", "-o"}, "flag -o needs a value"},
+		{[]string{"-q", "-v", "count"}, "-q and -v exclude each other"},
+		{[]string{"count", "--plain-token", "--stable-token"}, "--plain-token and --stable-token exclude each other"},
+		{[]string{"--version", "count"}, "--version takes no command"},
 		{[]string{"upload", "--kind", "sticker", file}, `kind "sticker": unknown kind`},
 		{[]string{"upload", "--kind", "file", file}, "take no file"},
 		{[]string{"upload"}, "no file given"},
@@ -74,8 +78,8 @@ func TestBadFiles(t *testing.T) {
 		want string
 	}{
 		{[]string{"upload", good, "/no/such/file.png"}, "no such file"},
-		{[]string{"upload", "--kind", "thumb", bigThumb}, "over the 64 KB limit"},
-		{[]string{"upload", "--permanent", good, bigImage}, "over the 10 MB limit"},
+		{[]string{"upload", "--kind", "thumb", bigThumb}, "is over the 64 KB (65536 bytes) limit"},
+		{[]string{"upload", "--permanent", good, bigImage}, "is over the 10 MB (10485760 bytes) limit"},
 		{[]string{"upload", fakePNG}, "not a recognisable"},
 		{[]string{"upload", "--image-url", bigImage}, "limit"},
 	} {

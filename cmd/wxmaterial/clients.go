@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -31,11 +33,37 @@ func newClient(acc account, log *slog.Logger) (material.Service, error) {
 	if acc.baseURL != "" {
 		opts = append(opts, officialaccount.WithBaseURL(acc.baseURL))
 	}
-	if acc.stable {
+	if !acc.plain {
+		// The stable token does not rotate the plain one that the
+		// account's other servers may use, nor spend its daily quota.
 		opts = append(opts, officialaccount.WithStableToken())
 	}
 	if log != nil {
 		opts = append(opts, officialaccount.WithLogger(log))
 	}
 	return officialaccount.New(acc.appID, acc.secret, opts...)
+}
+
+// addFinder is a library that can look for an item that an add whose
+// outcome is unknown may have created: officialaccount.Client.
+type addFinder interface {
+	FindAdded(ctx context.Context, e *officialaccount.OutcomeUnknownError) ([]material.Item, error)
+}
+
+// findSlack is how far before an add findAdded looks, for the clocks.
+const findSlack = officialaccount.FindSlack
+
+// errCannotFind says that a library cannot look for an item it may have
+// added.
+var errCannotFind = errors.New("this backend cannot look for an item it may have added")
+
+// findAdded returns the items of kind named name that lib holds and that
+// were updated since since (less the slack officialaccount.FindSlack
+// allows for clocks), newest first.
+func findAdded(ctx context.Context, lib material.Library, kind material.Kind, name string, since time.Time) ([]material.Item, error) {
+	f, ok := lib.(addFinder)
+	if !ok {
+		return nil, errCannotFind
+	}
+	return f.FindAdded(ctx, &officialaccount.OutcomeUnknownError{Kind: kind, Name: name, Since: since})
 }

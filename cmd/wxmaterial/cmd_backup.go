@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
@@ -14,17 +15,21 @@ import (
 
 // backupResult is the outcome of backup.
 type backupResult struct {
-	Dir      string          `json:"dir"`
-	Manifest string          `json:"manifest"`
-	Account  string          `json:"account"`
-	Complete bool            `json:"complete"`
-	Items    int             `json:"items"`    // listed in the library
-	Saved    int             `json:"saved"`    // files downloaded by this run
-	Verified int             `json:"verified"` // files already in the folder with the recorded hash
-	News     int             `json:"news"`     // news items recorded (articles only: they have no file)
-	Removed  int             `json:"removed"`  // items of the previous manifest no longer in the library
-	Bytes    int64           `json:"bytes"`    // downloaded by this run
-	Counts   material.Counts `json:"counts"`   // get_materialcount at the start
+	Dir      string `json:"dir"`
+	Manifest string `json:"manifest"`
+	Account  string `json:"account"`
+	Complete bool   `json:"complete"`
+	Items    int    `json:"items"`    // listed in the library
+	Saved    int    `json:"saved"`    // files downloaded by this run
+	Verified int    `json:"verified"` // files already in the folder with the recorded hash
+	News     int    `json:"news"`     // news items recorded (articles only: they have no file)
+	// Missing counts the items of the backup the library no longer holds:
+	// kept in the manifest, marked with the time a backup first noticed;
+	// MissingNew are those this run noticed.
+	Missing    int             `json:"missing"`
+	MissingNew int             `json:"missing_new"`
+	Bytes      int64           `json:"bytes"`  // downloaded by this run
+	Counts     material.Counts `json:"counts"` // get_materialcount at the start
 }
 
 // How backupItem dealt with an item.
@@ -81,25 +86,51 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 	}
 	res := backupResult{Dir: dir, Manifest: filepath.Join(dir, manifestName), Account: b.account, Items: len(items), Counts: counts}
 	m := &manifest{Format: manifestFormat, Platform: string(material.OfficialAccount), Account: b.account, StartedAt: time.Now().UTC(), Counts: &counts}
+	if b.emulatorURL != "" {
+		host := strings.TrimPrefix(b.emulatorURL, "http://")
+		m.Links = fmt.Sprintf("the url, down_url and thumb_url fields point at the embedded emulator on %s, which stopped when the backup ended; 'wxmaterial emulator serve --data-dir %s --addr %s' serves them again", host, a.emb.dir, host)
+	}
+	listed := make(map[string]bool, len(items))
+	for _, it := range items {
+		listed[it.MediaID] = true
+	}
+	// What the library lost stays in the backup, marked: undoing a delete
+	// is what a backup is for.
+	var missing []entry
+	for _, e := range old.Items {
+		if listed[e.MediaID] {
+			continue
+		}
+		if e.MissingSince == nil {
+			t := m.StartedAt
+			e.MissingSince = &t
+			res.MissingNew++
+			a.notef("%s %s %s is no longer in the library: kept in the backup, marked missing since %s", e.Kind, e.MediaID, displayName(e.Kind, e.Name, e.News), stamp(t))
+		}
+		missing = append(missing, e)
+	}
+	res.Missing = len(missing)
 	done := make(map[string]bool, len(items))
-	// save writes the manifest: the items done so far and, while the run is
-	// incomplete, the previous run's items not reached yet, so that a
-	// resumed run still finds them.
+	// save writes the manifest: the items done so far, while the run is
+	// incomplete the previous run's items not reached yet (so that a
+	// resumed run still finds them), and the missing ones.
 	save := func(complete bool) error {
 		out := *m
 		out.Complete, out.UpdatedAt = complete, time.Now().UTC()
+		out.Items = append([]entry(nil), m.Items...)
 		if !complete {
-			out.Items = append([]entry(nil), m.Items...)
 			for _, e := range old.Items {
-				if !done[e.MediaID] {
+				if listed[e.MediaID] && !done[e.MediaID] {
 					out.Items = append(out.Items, e)
 				}
 			}
 		}
-		return out.write(dir)
+		out.Items = append(out.Items, missing...)
+		_, err := out.write(dir) // out.Links says what its links are worth
+		return err
 	}
 
-	a.infof("backing up %d items of %s to %s", len(items), b.account, dir)
+	a.infof("backing up %d %s of %s to %s", len(items), plural(len(items), "item"), b.account, dir)
 	bar := a.newBar(int64(len(items)), false, "backup")
 	lastSave := time.Now()
 	for i, it := range items {
@@ -136,11 +167,6 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	bar.done()
-	for _, e := range old.Items {
-		if !done[e.MediaID] {
-			res.Removed++
-		}
-	}
 	if err := save(true); err != nil {
 		return err
 	}
@@ -155,11 +181,11 @@ func (a *app) emitBackup(res backupResult) error {
 		if !res.Complete {
 			state = "incomplete backup"
 		}
-		fmt.Fprintf(w, "%s of %s in %s: %d items (library: image %d, voice %d, video %d, news %d)\n",
-			state, res.Account, res.Dir, res.Items, res.Counts.Image, res.Counts.Voice, res.Counts.Video, res.Counts.News)
+		fmt.Fprintf(w, "%s of %s in %s: %d %s (library: image %d, voice %d, video %d, news %d)\n",
+			state, res.Account, res.Dir, res.Items, plural(res.Items, "item"), res.Counts.Image, res.Counts.Voice, res.Counts.Video, res.Counts.News)
 		fmt.Fprintf(w, "  %d files saved (%d bytes), %d already there and verified, %d news recorded", res.Saved, res.Bytes, res.Verified, res.News)
-		if res.Removed > 0 {
-			fmt.Fprintf(w, ", %d no longer in the library (dropped from the manifest, files kept)", res.Removed)
+		if res.Missing > 0 {
+			fmt.Fprintf(w, ", %d no longer in the library (%d noticed now; kept in the backup, marked with the time noticed: restore restores them unless --present-only)", res.Missing, res.MissingNew)
 		}
 		fmt.Fprintf(w, "\n  manifest: %s\n", res.Manifest)
 	})
@@ -198,7 +224,7 @@ func (a *app) backupItem(ctx context.Context, b *backend, lib material.Library, 
 	}
 	if prev != nil && prev.File != "" && prev.UpdatedAt.Equal(it.UpdatedAt) && prev.verify(dir) == nil {
 		kept := *prev
-		kept.Name, kept.URL = it.Name, it.URL
+		kept.Name, kept.URL, kept.MissingSince = it.Name, it.URL, nil
 		return kept, itemVerified, 0, nil
 	}
 	asset, err := lib.Get(ctx, it.MediaID)

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
 )
 
 // downloadResult is one saved download.
@@ -34,7 +38,7 @@ type fetched struct {
 // runDownload is "wxmaterial download".
 func runDownload(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("download")
-	out := fs.String("o", "", "write to `PATH`: a folder (ending in / or existing; the platform's file name is used, cleaned), a file name, or - for stdout; default: the current folder")
+	out := fs.String("o", "", "write to `PATH`: a folder (ending in / or existing; the platform's file name is used, cleaned, or the media id when it is too long), a file name, or - for stdout (which then holds only the file: --json prints its summary on stderr); default: the current folder")
 	hd := fs.Bool("hd-voice", false, "download a voice recorded with the JS-SDK in high definition (speex; media/get/jssdk)")
 	permanent := fs.Bool("permanent", false, "the id is in the Official Account permanent library (by default temporary media is tried first, then the library)")
 	force := fs.Bool("force", false, "replace an existing file")
@@ -62,10 +66,21 @@ func runDownload(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.emit(r, func(w io.Writer) {
-		if r.Path != "-" {
-			fmt.Fprintf(w, "%s\t%s\t%d bytes\n", id, r.Path, r.Size)
+	if r.Path == "-" {
+		// stdout holds the file and nothing else; the summary goes to
+		// stderr, on one line like the other JSON there.
+		if a.g.json {
+			b, err := marshalJSON(r, "")
+			if err != nil {
+				return err
+			}
+			_, err = a.stderr.Write(b)
+			return err
 		}
+		return nil
+	}
+	return a.emit(r, func(w io.Writer) {
+		fmt.Fprintf(w, "%s\t%s\t%d bytes\n", id, r.Path, r.Size)
 	})
 }
 
@@ -139,25 +154,37 @@ func (a *app) save(ctx context.Context, f *fetched, id, out string, force bool) 
 		defer f.content.Close()
 		body, size, r.ContentType = f.content.Body, f.content.Size, f.content.ContentType
 	} else {
-		b, err := json.MarshalIndent(struct {
+		b, err := marshalJSON(struct {
 			MediaID  string             `json:"media_id"`
 			Articles []material.Article `json:"news_item"`
-		}{id, f.news}, "", "  ")
+		}{id, f.news}, "  ")
 		if err != nil {
 			return r, err
 		}
-		b = append(b, '\n')
-		body, size, r.ContentType, name = strings.NewReader(string(b)), int64(len(b)), "application/json", id+".json"
+		body, size, r.ContentType, name = bytes.NewReader(b), int64(len(b)), "application/json", id+".json"
 	}
 	if out == "-" {
-		n, err := io.Copy(a.stdout, ctxReader{ctx, body})
-		r.Path, r.Size = "-", n
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(a.stdout, h), ctxReader{ctx, body})
+		r.Path, r.Size, r.SHA256 = "-", n, hex.EncodeToString(h.Sum(nil))
 		if err == nil && size >= 0 && n != size {
 			err = fmt.Errorf("download of %s ended after %d of %d bytes", id, n, size)
 		}
 		return r, err
 	}
-	dir, file := target(out, safeName(name, id, r.ContentType))
+	dir, file, chosen := target(out, safeName(name, id, r.ContentType))
+	if !chosen {
+		// A name longer than the file system takes (most take 255 bytes,
+		// some fewer) falls back to the media id.
+		server := transport.CleanFilename(name)
+		fellBack := len(server) > maxFileNameBytes // safeName fell back already
+		if _, err := os.Lstat(filepath.Join(dir, file)); !fellBack && errors.Is(err, syscall.ENAMETOOLONG) {
+			file, fellBack = fallbackName(server, id, r.ContentType), true
+		}
+		if fellBack {
+			a.notef("the file name the platform gave (%d bytes) is too long for the file system: saving as %s", len(server), file)
+		}
+	}
 	bar := a.newBar(size, true, "downloading "+file)
 	defer bar.done()
 	if !a.terminal {
@@ -174,18 +201,18 @@ func (a *app) save(ctx context.Context, f *fetched, id, out string, force bool) 
 // target splits -o into a folder and a file name. An empty out is the
 // current folder; a folder (existing, or written with a trailing
 // separator) receives the cleaned server name; anything else is the file
-// the user chose.
-func target(out, cleaned string) (dir, file string) {
+// the user chose (chosen is then true).
+func target(out, cleaned string) (dir, file string, chosen bool) {
 	if out == "" {
-		return ".", cleaned
+		return ".", cleaned, false
 	}
 	if strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(os.PathSeparator)) {
 		dir = filepath.Clean(out)
 		_ = os.MkdirAll(dir, 0o755) // a failure shows when the file is created
-		return dir, cleaned
+		return dir, cleaned, false
 	}
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
-		return out, cleaned
+		return out, cleaned, false
 	}
-	return filepath.Dir(out), filepath.Base(out)
+	return filepath.Dir(out), filepath.Base(out), true
 }

@@ -26,6 +26,12 @@ type serveInfo struct {
 		AppID   string `json:"appid"`
 		Secret  string `json:"secret"`
 	} `json:"officialaccount"`
+	// OfficialAccount2 is the second demo account, its library empty.
+	OfficialAccount2 struct {
+		BaseURL string `json:"base_url"`
+		AppID   string `json:"appid"`
+		Secret  string `json:"secret"`
+	} `json:"officialaccount2"`
 	Work struct {
 		BaseURL string `json:"base_url"`
 		CorpID  string `json:"corpid"`
@@ -136,16 +142,16 @@ func runEmulator(ctx context.Context, a *app, args []string) error {
 	}
 	a.emit(info, func(w io.Writer) { printServe(w, info) })
 	if srv.Control && !isLoopback(l.Addr()) {
-		a.infof("warning: the control API (reset, faults, the request log) is open to anyone who can reach %s; use --no-control for a shared instance", l.Addr())
+		a.warnf("the control API (reset, faults, the request log) is open to anyone who can reach %s; use --no-control for a shared instance", l.Addr())
 	}
-	a.infof("emulator running; stop it with Ctrl-C (SIGINT) or SIGTERM")
+	a.notef("emulator running; stop it with Ctrl-C (SIGINT) or SIGTERM")
 	serveErr := srv.Serve(ctx, l)
 	if errors.Is(serveErr, context.Canceled) || errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
 	err = errors.Join(serveErr, em.Close())
 	if err == nil {
-		a.infof("emulator stopped")
+		a.notef("emulator stopped")
 	}
 	return err
 }
@@ -236,6 +242,8 @@ func describeServe(addr string, srv *emulator.Server, fakeClock bool) serveInfo 
 	info.URL = "http://" + addr
 	info.OfficialAccount.BaseURL = info.URL + emulator.OfficialAccountPrefix
 	info.OfficialAccount.AppID, info.OfficialAccount.Secret = emulator.DemoAppID, emulator.DemoAppSecret
+	info.OfficialAccount2.BaseURL = info.OfficialAccount.BaseURL
+	info.OfficialAccount2.AppID, info.OfficialAccount2.Secret = emulator.DemoAppID2, emulator.DemoAppSecret2
 	info.Work.BaseURL = info.URL + emulator.WorkPrefix
 	info.Work.CorpID, info.Work.AgentID, info.Work.Secret = emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret
 	if srv.Control {
@@ -258,6 +266,7 @@ func describeServe(addr string, srv *emulator.Server, fakeClock bool) serveInfo 
 func printServe(w io.Writer, info serveInfo) {
 	fmt.Fprintf(w, "wxmaterial emulator serving %s\n", info.URL)
 	fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s\n", info.OfficialAccount.BaseURL, info.OfficialAccount.AppID, info.OfficialAccount.Secret)
+	fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s  (empty library)\n", info.OfficialAccount2.BaseURL, info.OfficialAccount2.AppID, info.OfficialAccount2.Secret)
 	fmt.Fprintf(w, "  WeCom:            base URL %s  corpid %s  agentid %d  secret %s\n", info.Work.BaseURL, info.Work.CorpID, info.Work.AgentID, info.Work.Secret)
 	fmt.Fprintf(w, "  (demo credentials, valid only here) Try:\n    WECHAT_APPID=%s WECHAT_SECRET=%s wxmaterial --base-url %s count\n",
 		info.OfficialAccount.AppID, info.OfficialAccount.Secret, info.OfficialAccount.BaseURL)

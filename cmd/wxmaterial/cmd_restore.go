@@ -15,15 +15,26 @@ import (
 )
 
 // idMap is restore's record of what it created: old media id → new one.
-// It is rewritten after every upload, so a re-run never uploads an item
-// twice.
+// It is rewritten before and after every add, so that a re-run never adds
+// an item twice: an add whose outcome is not known stays pending, and the
+// next run looks for the item before adding it again.
 type idMap struct {
 	Format    int               `json:"format"`
 	Source    string            `json:"source_account"` // the account the backup came from
 	Target    string            `json:"target_account"` // the account restored into
 	UpdatedAt time.Time         `json:"updated_at"`
 	IDs       map[string]string `json:"ids"`
-	Skipped   []skippedItem     `json:"skipped,omitempty"`
+	// Pending are adds that were sent and whose outcome is not known yet:
+	// old id → what was sent and when.
+	Pending map[string]pendingAdd `json:"pending,omitempty"`
+	Skipped []skippedItem         `json:"skipped,omitempty"`
+}
+
+// pendingAdd is an add that was sent and may or may not have happened.
+type pendingAdd struct {
+	Kind  material.Kind `json:"kind"`
+	Name  string        `json:"name"`
+	Since time.Time     `json:"since"` // the clock just before it was sent
 }
 
 // skippedItem is a backup item restore could not create.
@@ -41,18 +52,45 @@ type restoreResult struct {
 	Source   string            `json:"source_account"`
 	Target   string            `json:"target_account"`
 	Restored map[string]string `json:"restored"` // by this run: old id → new id
-	Already  int               `json:"already"`  // restored by an earlier run (in the map)
-	Skipped  []skippedItem     `json:"skipped"`
+	Already  int               `json:"already"`  // restored by an earlier run (in the map) and still in the target
+	// InLibrary counts the items the target holds under their own id: a
+	// restore into the account backed up adds only what it lost.
+	InLibrary int `json:"in_library"`
+	// Missing lists the items restored by this run that the source
+	// library had lost when it was backed up (old ids).
+	Missing []string `json:"missing_restored,omitempty"`
+	// LeftOut counts such items left out by --present-only.
+	LeftOut int `json:"left_out,omitempty"`
+	// Returned counts the lost items the backup also holds as present,
+	// under another id with the same kind, name and content (a restore
+	// into the account brought them back): not restored twice.
+	Returned int `json:"returned,omitempty"`
+	// Readded lists the items the map said were restored but the target
+	// no longer held: added again (old ids).
+	Readded []string `json:"readded,omitempty"`
+	// Found maps the items whose add had an unknown outcome and that were
+	// found in the target, with the same name and content: recorded, not
+	// added again (old id → new id).
+	Found map[string]string `json:"found,omitempty"`
+	// Duplicates lists further items of the target with the same name and
+	// content as one found: an earlier add that was not recorded.
+	Duplicates []string      `json:"duplicates,omitempty"`
+	Skipped    []skippedItem `json:"skipped"`
 }
 
 // newsSkipReason says why news is not restored.
 const newsSkipReason = "news cannot be created any more: add_news went offline upstream on 2022-02-28 (recreate it as a draft)"
 
+// maxAddAttempts is how many adds of one item restore sends in a run
+// while their outcome is unknown and the item is not found.
+const maxAddAttempts = 3
+
 // runRestore is "wxmaterial restore".
 func runRestore(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("restore")
-	mapFlag := fs.String("map", "", "write the map of old ids to new ones to `FILE` (default: DIR/restore-<account>.json); an existing map is continued")
-	same := fs.Bool("allow-same-account", false, "restore into the account the backup came from (each item is added again, as a copy)")
+	mapFlag := fs.String("map", "", "write the map of old ids to new ones to `FILE` (default: DIR/restore-<account>.json); an existing map is continued, after checking that the target still holds what it lists")
+	presentOnly := fs.Bool("present-only", false, "restore only the items the library still held at the last backup; by default the items it had lost are restored too")
+	fs.Bool("allow-same-account", false, "no longer needed, accepted for old scripts: into the account backed up, restore adds only what its library lost")
 	rest, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -69,7 +107,7 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if !m.Complete {
-		a.infof("warning: the backup in %s is incomplete (its last run did not finish); restoring the %d items it holds", dir, len(m.Items))
+		a.warnf("the backup in %s is incomplete (its last run did not finish); restoring the %d items it holds", dir, len(m.Items))
 	}
 	b, err := a.connect(ctx, a)
 	if err != nil {
@@ -80,57 +118,94 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if m.Account == b.account && !*same {
-		return fmt.Errorf("the backup in %s is of %s, the account you are restoring into: that would add a copy of every item (use --allow-same-account to do it anyway)", dir, b.account)
+	r := &restorer{a: a, b: b, lib: lib, dir: dir, mapPath: *mapFlag}
+	if r.mapPath == "" {
+		r.mapPath = filepath.Join(dir, "restore-"+transport.CleanFilename(b.account)+".json")
 	}
-	mapPath := *mapFlag
-	if mapPath == "" {
-		mapPath = filepath.Join(dir, "restore-"+transport.CleanFilename(b.account)+".json")
-	}
-	ids, err := readIDMap(mapPath)
+	r.ids, err = readIDMap(r.mapPath)
 	switch {
 	case isNotExist(err):
-		ids = &idMap{Format: manifestFormat, Source: m.Account, Target: b.account, IDs: map[string]string{}}
+		r.ids = &idMap{Format: manifestFormat, Source: m.Account, Target: b.account, IDs: map[string]string{}}
 	case err != nil:
 		return err
-	case ids.Target != b.account || ids.Source != m.Account:
-		return fmt.Errorf("%s maps %s to %s, not %s to %s: give another --map", mapPath, ids.Source, ids.Target, m.Account, b.account)
+	case r.ids.Target != b.account:
+		return fmt.Errorf("%s is the map of a restore into %s, not into %s (the account you are restoring into): give --map another file", r.mapPath, r.ids.Target, b.account)
+	case r.ids.Source != m.Account:
+		return fmt.Errorf("%s maps the items of %s, but the backup in %s is of %s: give --map another file", r.mapPath, r.ids.Source, dir, m.Account)
+	}
+	if r.ids.Pending == nil {
+		r.ids.Pending = map[string]pendingAdd{}
 	}
 
+	// What the target holds, listed once: the map is checked against it,
+	// and an item it holds under its own id needs nothing.
+	have, err := libraryIDs(ctx, lib)
+	if err != nil {
+		return err
+	}
 	// Check every file to send before sending any.
 	var todo []entry
-	res := restoreResult{Dir: dir, Map: mapPath, Source: m.Account, Target: b.account, Restored: map[string]string{}, Skipped: []skippedItem{}}
+	res := &restoreResult{Dir: dir, Map: r.mapPath, Source: m.Account, Target: b.account, Restored: map[string]string{}, Skipped: []skippedItem{}}
+	r.res = res
+	present := map[contentKey]bool{}
+	for _, e := range m.Items {
+		if e.MissingSince == nil {
+			present[keyOf(e)] = true
+		}
+	}
 	for _, e := range m.Items {
 		switch {
 		case e.Kind == material.KindNews:
 			res.Skipped = append(res.Skipped, skippedItem{MediaID: e.MediaID, Kind: string(e.Kind), Titles: titles(e.News), Reason: newsSkipReason})
-		case ids.IDs[e.MediaID] != "":
-			res.Already++
-		default:
-			if err := checkRestorable(dir, e); err != nil {
-				return fmt.Errorf("nothing restored: %w", err)
-			}
-			todo = append(todo, e)
+			continue
+		case e.MissingSince != nil && *presentOnly:
+			res.LeftOut++
+			continue
+		case e.MissingSince != nil && present[keyOf(e)]:
+			res.Returned++
+			continue
 		}
+		if newID := r.ids.IDs[e.MediaID]; newID != "" {
+			if have[newID] {
+				res.Already++
+				continue
+			}
+			a.notef("%s %s was restored as %s, which %s no longer holds: adding it again", e.Kind, e.MediaID, newID, b.account)
+			delete(r.ids.IDs, e.MediaID)
+			res.Readded = append(res.Readded, e.MediaID)
+		} else if have[e.MediaID] {
+			res.InLibrary++
+			continue
+		}
+		if err := checkRestorable(dir, e); err != nil {
+			return fmt.Errorf("nothing restored: %w", err)
+		}
+		todo = append(todo, e)
 	}
-	ids.Skipped = res.Skipped
+	r.ids.Skipped = res.Skipped
 
-	a.infof("restoring %d items of %s into %s (%d restored before, %d news to skip)", len(todo), m.Account, b.account, res.Already, len(res.Skipped))
+	a.infof("restoring %d %s of %s into %s (%d restored before, %d still in the library, %d news to skip)", len(todo), plural(len(todo), "item"), m.Account, b.account, res.Already, res.InLibrary, len(res.Skipped))
 	bar := a.newBar(int64(len(todo)), false, "restore")
 	for i, e := range todo {
-		newID, err := restoreItem(ctx, lib, dir, e)
+		newID, err := r.one(ctx, e)
 		if err != nil {
 			bar.done()
-			a.emitRestore(res)
+			if werr := r.writeMap(); werr != nil {
+				err = fmt.Errorf("%w (and writing the map failed: %v)", err, werr)
+			}
+			a.emitRestore(*res)
 			if errors.Is(err, material.ErrOutcomeUnknown) {
-				return fmt.Errorf("%s %s (%d of %d restored): %w; it may have been added: check with 'wxmaterial list' before running the same command again", e.Kind, e.MediaID, i, len(todo), err)
+				return fmt.Errorf("%s %s (%d of %d restored): %w", e.Kind, e.MediaID, i, len(todo), err)
 			}
 			return fmt.Errorf("%s %s (%d of %d restored): %w; run the same command again to go on", e.Kind, e.MediaID, i, len(todo), err)
 		}
-		ids.IDs[e.MediaID] = newID
+		r.ids.IDs[e.MediaID] = newID
+		delete(r.ids.Pending, e.MediaID)
 		res.Restored[e.MediaID] = newID
-		ids.UpdatedAt = time.Now().UTC()
-		if err := writeJSONAtomic(mapPath, ids); err != nil {
+		if e.MissingSince != nil {
+			res.Missing = append(res.Missing, e.MediaID)
+		}
+		if err := r.writeMap(); err != nil {
 			bar.done()
 			return fmt.Errorf("%s %s was restored as %s but the map could not be written: %w", e.Kind, e.MediaID, newID, err)
 		}
@@ -140,11 +215,183 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	bar.done()
-	ids.UpdatedAt = time.Now().UTC()
-	if err := writeJSONAtomic(mapPath, ids); err != nil {
+	if err := r.writeMap(); err != nil {
 		return err
 	}
-	return a.emitRestore(res)
+	return a.emitRestore(*res)
+}
+
+// contentKey tells items apart by what restore would send.
+type contentKey struct {
+	kind         material.Kind
+	name, sha256 string
+}
+
+// keyOf returns e's contentKey.
+func keyOf(e entry) contentKey { return contentKey{e.Kind, e.Name, e.SHA256} }
+
+// isAre returns "was" for one and "were" for more.
+func isAre(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// restorer is one run of restore.
+type restorer struct {
+	a       *app
+	b       *backend
+	lib     material.Library
+	dir     string
+	mapPath string
+	ids     *idMap
+	res     *restoreResult
+}
+
+// writeMap writes the id map.
+func (r *restorer) writeMap() error {
+	r.ids.UpdatedAt = time.Now().UTC()
+	_, err := writeJSONAtomic(r.mapPath, r.ids)
+	return err
+}
+
+// one adds e to the library and returns its new id. Before each add, the
+// map records it as pending, so that an add whose outcome is unknown (the
+// run stopped, the reply was lost) is looked for before it is sent again:
+// by this run, right away, or by the next one.
+func (r *restorer) one(ctx context.Context, e entry) (string, error) {
+	if p, ok := r.ids.Pending[e.MediaID]; ok {
+		r.a.warnf("%s %s %q: an earlier run added it and did not learn the outcome", e.Kind, e.MediaID, p.Name)
+		id, err := r.settle(ctx, e, p)
+		if err != nil {
+			return "", fmt.Errorf("looking for the item an earlier run may have added: %w (it stays pending in %s: the next run looks for it again before adding it)", err, r.mapPath)
+		}
+		if id != "" {
+			return id, nil
+		}
+	}
+	p, err := e.path(r.dir)
+	if err != nil {
+		return "", err
+	}
+	for attempt := 1; ; attempt++ {
+		pend := pendingAdd{Kind: e.Kind, Name: restoreName(e, p), Since: time.Now().UTC()}
+		r.ids.Pending[e.MediaID] = pend
+		if err := r.writeMap(); err != nil {
+			return "", fmt.Errorf("nothing sent: writing the map: %w", err)
+		}
+		newID, err := restoreItem(ctx, r.lib, r.dir, e)
+		if err == nil {
+			return newID, nil
+		}
+		if !errors.Is(err, material.ErrOutcomeUnknown) {
+			delete(r.ids.Pending, e.MediaID)
+			return "", err
+		}
+		r.a.warnf("%s %s %q: the add may or may not have happened: %v", e.Kind, e.MediaID, pend.Name, err)
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("%w (it is recorded as pending in %s: the next run looks for it before adding it again)", err, r.mapPath)
+		}
+		id, serr := r.settle(ctx, e, pend)
+		switch {
+		case serr != nil:
+			return "", fmt.Errorf("%w; looking for it failed: %v (it is recorded as pending in %s: the next run looks for it before adding it again)", err, serr, r.mapPath)
+		case id != "":
+			return id, nil
+		case attempt == maxAddAttempts:
+			return "", fmt.Errorf("%w (%d adds with no known outcome, none found in the library; it is recorded as pending in %s: the next run looks for it before adding it again)", err, attempt, r.mapPath)
+		}
+		r.a.warnf("%s %s: adding it again", e.Kind, e.MediaID)
+	}
+}
+
+// settle looks for the item that the add pend of e may have created: items
+// of its kind and name updated since pend.Since, with the content of e's
+// file, that the map does not give to another item. It returns the newest,
+// or "" when there is none, and says what it found.
+func (r *restorer) settle(ctx context.Context, e entry, pend pendingAdd) (string, error) {
+	candidates, err := findAdded(ctx, r.lib, pend.Kind, pend.Name, pend.Since)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, id := range r.ids.IDs {
+		taken[id] = true
+	}
+	var same, other []string
+	for _, it := range candidates {
+		if taken[it.MediaID] {
+			continue
+		}
+		sum, err := contentHash(ctx, r.b, r.lib, it.MediaID)
+		if err != nil {
+			return "", fmt.Errorf("reading %s %s to compare it: %w", it.Kind, it.MediaID, err)
+		}
+		if sum == e.SHA256 {
+			same = append(same, it.MediaID)
+		} else {
+			other = append(other, it.MediaID)
+		}
+	}
+	looked := fmt.Sprintf("looked in %s for %s items named %q updated since %s", r.b.account, pend.Kind, pend.Name, stamp(pend.Since.Add(-findSlack)))
+	if len(same) == 0 {
+		found := "found none with its content"
+		if len(other) > 0 {
+			found += fmt.Sprintf(" (%d with that name and other content, not touched: %v)", len(other), other)
+		}
+		r.a.warnf("%s %s: %s: %s, so it was not added", e.Kind, e.MediaID, looked, found)
+		return "", nil
+	}
+	r.a.warnf("%s %s: %s: found %s with its content: it was added; recorded, not added again", e.Kind, e.MediaID, looked, same[0])
+	if len(same) > 1 {
+		r.a.warnf("%s %s: %d more with the same name and content: %v; if they are copies of this restore, delete them with 'wxmaterial delete ID'", e.Kind, e.MediaID, len(same)-1, same[1:])
+		r.res.Duplicates = append(r.res.Duplicates, same[1:]...)
+	}
+	if r.res.Found == nil {
+		r.res.Found = map[string]string{}
+	}
+	r.res.Found[e.MediaID] = same[0]
+	return same[0], nil
+}
+
+// contentHash returns the SHA-256 (hex) of a library item's file: its
+// bytes, or a video's through its link.
+func contentHash(ctx context.Context, b *backend, lib material.Library, id string) (string, error) {
+	asset, err := lib.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	defer asset.Close()
+	c := asset.Content
+	if c == nil && asset.Video != nil {
+		if c, err = fetchURL(ctx, b.fetch, asset.Video.DownURL); err != nil {
+			return "", err
+		}
+		defer c.Close()
+	}
+	if c == nil {
+		return "", nil
+	}
+	sum, _, err := hashReader(ctxReader{ctx, c.Body})
+	return sum, err
+}
+
+// libraryIDs lists the ids of the files in the library (news aside).
+func libraryIDs(ctx context.Context, lib material.Library) (map[string]bool, error) {
+	ids := map[string]bool{}
+	for _, k := range libraryKinds {
+		if k == material.KindNews {
+			continue
+		}
+		for it, err := range lib.List(ctx, k) {
+			if err != nil {
+				return nil, fmt.Errorf("nothing restored: listing the target's %s items: %w", k, err)
+			}
+			ids[it.MediaID] = true
+		}
+	}
+	return ids, nil
 }
 
 // checkRestorable checks that an item's file is in the backup with its
@@ -225,7 +472,25 @@ func readIDMap(path string) (*idMap, error) {
 // emitRestore prints the outcome of a restore.
 func (a *app) emitRestore(res restoreResult) error {
 	return a.emit(res, func(w io.Writer) {
-		fmt.Fprintf(w, "restored %d items of %s into %s (%d restored before); map: %s\n", len(res.Restored), res.Source, res.Target, res.Already, res.Map)
+		fmt.Fprintf(w, "restored %d %s of %s into %s (%d restored before, %d still in the library); map: %s\n", len(res.Restored), plural(len(res.Restored), "item"), res.Source, res.Target, res.Already, res.InLibrary, res.Map)
+		if n := len(res.Missing); n > 0 {
+			fmt.Fprintf(w, "  %d of them %s no longer in the library of %s when it was backed up (restored too; --present-only leaves such items out)\n", n, isAre(n), res.Source)
+		}
+		if res.Returned > 0 {
+			fmt.Fprintf(w, "  %d lost %s %s back in the library of %s under another id (same name and content): not restored twice\n", res.Returned, plural(res.Returned, "item"), isAre(res.Returned), res.Source)
+		}
+		if res.LeftOut > 0 {
+			fmt.Fprintf(w, "  %d %s no longer in the library of %s when it was backed up: left out (--present-only)\n", res.LeftOut, plural(res.LeftOut, "item"), res.Source)
+		}
+		if n := len(res.Readded); n > 0 {
+			fmt.Fprintf(w, "  %d %s the map listed but %s no longer held: added again\n", n, plural(n, "item"), res.Target)
+		}
+		if n := len(res.Found); n > 0 {
+			fmt.Fprintf(w, "  %d %s whose add had an unknown outcome found in %s: recorded, not added again\n", n, plural(n, "item"), res.Target)
+		}
+		if len(res.Duplicates) > 0 {
+			fmt.Fprintf(w, "  possible duplicates in %s (same name and content as an item restored): %v\n", res.Target, res.Duplicates)
+		}
 		for _, s := range res.Skipped {
 			name := s.MediaID
 			if len(s.Titles) > 0 {

@@ -20,8 +20,8 @@ import (
 type uploadURLResult struct {
 	JobID     string        `json:"job_id"`
 	State     string        `json:"state"`
-	Kind      material.Kind `json:"kind"`
-	Name      string        `json:"name"`
+	Kind      material.Kind `json:"kind,omitempty"` // unknown for --job: the platform's answer does not say
+	Name      string        `json:"name,omitempty"` // unknown for --job
 	MediaID   string        `json:"media_id,omitempty"`
 	CreatedAt *time.Time    `json:"created_at,omitempty"`
 	ExpiresAt *time.Time    `json:"expires_at,omitempty"`
@@ -115,6 +115,11 @@ func runUploadURL(ctx context.Context, a *app, args []string) error {
 		res.ExpiresAt = &m.ExpiresAt
 	}
 	return a.emit(res, func(w io.Writer) {
+		if res.Name == "" {
+			// --job: the platform names neither the file nor its kind.
+			fmt.Fprintf(w, "%s\t%s\texpires %s\n", res.JobID, res.MediaID, stampPtr(res.ExpiresAt))
+			return
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\texpires %s\n", res.Name, res.Kind, res.MediaID, stampPtr(res.ExpiresAt))
 	})
 }

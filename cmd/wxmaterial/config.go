@@ -6,8 +6,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/material"
 )
+
+// demoSecrets are the embedded emulator's demo Official Accounts: appid →
+// secret.
+var demoSecrets = map[string]string{
+	emulator.DemoAppID:  emulator.DemoAppSecret,
+	emulator.DemoAppID2: emulator.DemoAppSecret2,
+}
 
 // Environment variables holding credentials.
 const (
@@ -25,35 +33,49 @@ type globals struct {
 	corpID   string
 	agentID  string
 	secret   string
-	stable   bool
+	stable   bool // --stable-token: the default; kept for the scripts that give it
+	plain    bool // --plain-token
 	baseURL  string
 	dataDir  string
 	json     bool
 	verbose  bool
+	quiet    bool
 }
-
-// globalFlagNames are the names register defines.
-var globalFlagNames = map[string]bool{
-	"platform": true, "appid": true, "corpid": true, "agentid": true, "secret": true,
-	"stable-token": true, "base-url": true, "data-dir": true, "json": true, "v": true,
-}
-
-// isGlobalFlag reports whether name is a global flag.
-func isGlobalFlag(name string) bool { return globalFlagNames[name] }
 
 // register defines the global flags on fs, with the current values as
 // defaults.
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.platform, "platform", g.platform, "`platform`: oa (WeChat Official Account) or work (WeCom); default: oa, or work when only WeCom credentials are given")
-	fs.StringVar(&g.appID, "appid", g.appID, "Official Account `appid` (default $"+envAppID+")")
+	fs.StringVar(&g.appID, "appid", g.appID, "Official Account `appid` (default $"+envAppID+"); a demo appid of the embedded emulator ("+emulator.DemoAppID+", "+emulator.DemoAppID2+") selects that demo account")
 	fs.StringVar(&g.corpID, "corpid", g.corpID, "WeCom `corpid` (default $"+envCorpID+")")
 	fs.StringVar(&g.agentID, "agentid", g.agentID, "WeCom application `agentid` (default $"+envAgentID+")")
 	fs.StringVar(&g.secret, "secret", g.secret, "the AppSecret or the WeCom application `secret` (default $"+envSecret+" or $"+envWeComKey+"; prefer the environment: a flag shows in the process list)")
-	fs.BoolVar(&g.stable, "stable-token", g.stable, "fetch Official Account tokens with cgi-bin/stable_token (shared safely with other programs of the same account)")
+	fs.BoolVar(&g.plain, "plain-token", g.plain, "fetch Official Account tokens with the plain cgi-bin/token instead of cgi-bin/stable_token. RISK: every fetch replaces the account's token, so every other server of the account that uses the plain token gets 40001 within 5 minutes, and each run spends one of the 2000 fetches a day")
+	fs.BoolVar(&g.stable, "stable-token", g.stable, "fetch Official Account tokens with cgi-bin/stable_token: the default (it leaves the plain token of the account's other servers alone)")
 	fs.StringVar(&g.baseURL, "base-url", g.baseURL, "send API calls to `URL` instead of the platform's host, e.g. a 'wxmaterial emulator serve' address plus /oa or /work")
 	fs.StringVar(&g.dataDir, "data-dir", g.dataDir, "`folder` where the embedded emulator keeps its state (default: the user's cache folder, wxmaterial/emulator)")
-	fs.BoolVar(&g.json, "json", g.json, "print results as JSON on stdout")
-	fs.BoolVar(&g.verbose, "v", g.verbose, "log each HTTP call to stderr (never a token, a secret or a query string)")
+	fs.BoolVar(&g.json, "json", g.json, "print results as JSON on stdout, and errors as a JSON object on stderr")
+	fs.BoolVar(&g.verbose, "v", g.verbose, "log each HTTP call to stderr (never a token, a secret or a query string), and say when the embedded emulator is used")
+	fs.BoolVar(&g.quiet, "q", g.quiet, "quiet: no status lines, notes or progress bars on stderr; results, warnings and errors only")
+}
+
+// isGlobalFlag reports whether name is a global flag.
+func isGlobalFlag(name string) bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	var g globals
+	g.register(fs)
+	return fs.Lookup(name) != nil
+}
+
+// check refuses global flags that exclude each other.
+func (g *globals) check() error {
+	switch {
+	case g.quiet && g.verbose:
+		return usagef("-q and -v exclude each other")
+	case g.plain && g.stable:
+		return usagef("--plain-token and --stable-token exclude each other")
+	}
+	return nil
 }
 
 // account is the resolved target of a run: a platform, its credentials and
@@ -64,9 +86,9 @@ type account struct {
 	corpID   string // WeCom
 	agentID  int64  // WeCom
 	secret   string
-	stable   bool
+	plain    bool   // fetch Official Account tokens with cgi-bin/token, not cgi-bin/stable_token
 	baseURL  string // "" for the platform's own host
-	embedded bool   // no credentials: run the embedded emulator
+	embedded bool   // no credentials, or a demo appid: run the embedded emulator
 }
 
 // id names the account for messages and manifests: an appid, or corpid/agentid.
@@ -92,8 +114,10 @@ func parsePlatform(s string) (material.Platform, error) {
 
 // resolve decides the platform and the credentials from the flags and the
 // environment. Flags win over the environment. No credentials at all for
-// the chosen platform selects the embedded emulator; some but not all is a
-// usage error naming what is missing.
+// the chosen platform selects the embedded emulator, and so does the appid
+// of one of its demo Official Accounts without --base-url (the secret is
+// then optional); some but not all credentials is a usage error naming
+// what is missing.
 func (a *app) resolve() (account, error) {
 	g := a.g
 	p, err := parsePlatform(g.platform)
@@ -118,7 +142,7 @@ func (a *app) resolve() (account, error) {
 			p = material.OfficialAccount
 		}
 	}
-	acc := account{platform: p, stable: g.stable, baseURL: strings.TrimRight(g.baseURL, "/")}
+	acc := account{platform: p, plain: g.plain, baseURL: strings.TrimRight(g.baseURL, "/")}
 	var missing, given []string
 	check := func(v, what string) {
 		if v == "" {
@@ -130,6 +154,12 @@ func (a *app) resolve() (account, error) {
 	switch p {
 	case material.OfficialAccount:
 		acc.appID, acc.secret = env(g.appID, envAppID), env(g.secret, envSecret)
+		if demo, ok := demoSecrets[acc.appID]; ok && acc.baseURL == "" {
+			if acc.secret == "" {
+				acc.secret = demo
+			}
+			acc.embedded = true
+		}
 		check(acc.appID, "--appid or $"+envAppID)
 		check(acc.secret, "--secret or $"+envSecret)
 		if g.corpID != "" || g.agentID != "" {
@@ -151,11 +181,12 @@ func (a *app) resolve() (account, error) {
 		if g.appID != "" {
 			return account{}, usagef("--appid is an Official Account credential, not for --platform work")
 		}
-		if g.stable {
-			return account{}, usagef("--stable-token is for the Official Account only")
+		if g.stable || g.plain {
+			return account{}, usagef("--stable-token and --plain-token are for the Official Account only")
 		}
 	}
 	switch {
+	case acc.embedded:
 	case len(given) == 0 && acc.baseURL != "":
 		return account{}, usagef("--base-url needs credentials: give %s ('wxmaterial emulator serve' prints its demo credentials)", strings.Join(missing, ", "))
 	case len(given) == 0:

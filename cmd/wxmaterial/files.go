@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -96,15 +97,15 @@ func writeAtomic(ctx context.Context, dir, name string, r io.Reader, size int64,
 	return written{Path: final, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// writeJSONAtomic writes v as indented JSON to path through a temporary file.
-func writeJSONAtomic(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+// writeJSONAtomic writes v as indented JSON to path through a temporary
+// file, and returns what it wrote.
+func writeJSONAtomic(path string, v any) ([]byte, error) {
+	b, err := marshalJSON(v, "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b = append(b, '\n')
-	_, err = writeAtomic(context.Background(), filepath.Dir(path), filepath.Base(path), strings.NewReader(string(b)), int64(len(b)), true)
-	return err
+	_, err = writeAtomic(context.Background(), filepath.Dir(path), filepath.Base(path), bytes.NewReader(b), int64(len(b)), true)
+	return b, err
 }
 
 // ctxReader stops reading when ctx is done.
@@ -127,20 +128,32 @@ func hashFile(path string) (sum string, size int64, err error) {
 		return "", 0, err
 	}
 	defer f.Close()
+	return hashReader(f)
+}
+
+// hashReader returns the SHA-256 (hex) and length of what r yields.
+func hashReader(r io.Reader) (sum string, size int64, err error) {
 	h := sha256.New()
-	size, err = io.Copy(h, f)
+	size, err = io.Copy(h, r)
 	if err != nil {
 		return "", 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), size, nil
 }
 
+// maxFileNameBytes is the longest file name most file systems take.
+const maxFileNameBytes = 255
+
 // safeName returns a name safe to create in a folder: the server-supplied
 // name cleaned of folders, "..", separators and control characters, or
-// fallback (cleaned too) when nothing is left. An extension judged from
+// fallback (cleaned too) when nothing is left or the name is longer than
+// a file system takes (keeping its extension). An extension judged from
 // the content type is added when the name has none.
 func safeName(serverName, fallback, contentType string) string {
 	name := transport.CleanFilename(serverName)
+	if len(name) > maxFileNameBytes {
+		return fallbackName(name, fallback, contentType)
+	}
 	if name == "" {
 		name = transport.CleanFilename(fallback)
 	}
@@ -151,6 +164,24 @@ func safeName(serverName, fallback, contentType string) string {
 		name += extensionOf(contentType)
 	}
 	return name
+}
+
+// fallbackName is the name a download takes when the server's is too long:
+// fallback (the media id) with the extension of the server's name, or of
+// the content type.
+func fallbackName(serverName, fallback, contentType string) string {
+	ext := filepath.Ext(transport.CleanFilename(serverName))
+	if len(ext) > 16 || strings.ContainsAny(ext, " ") {
+		ext = ""
+	}
+	if ext == "" {
+		ext = extensionOf(contentType)
+	}
+	name := transport.CleanFilename(fallback)
+	if name == "" {
+		name = "download"
+	}
+	return shorten(name, maxNameBytes-len(ext)) + ext
 }
 
 // extensionOf returns a file extension for a MIME type, or "".

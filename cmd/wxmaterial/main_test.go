@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wxmaterial/wxmaterial/emulator"
 )
@@ -169,3 +170,14 @@ func writeFile(t *testing.T, name string, data []byte) string {
 // embedded returns the flags of a run on the embedded emulator keeping its
 // state in dir.
 func embedded(dir string) []string { return []string{"--data-dir", dir} }
+
+// serveFile serves data as name, with Range support, at any path of the
+// returned server's URL, for upload-by-URL jobs to fetch.
+func serveFile(t *testing.T, name string, data []byte) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -32,7 +32,10 @@ type manifest struct {
 	UpdatedAt time.Time        `json:"updated_at"`
 	Complete  bool             `json:"complete"`         // the last run saved every item it listed
 	Counts    *material.Counts `json:"counts,omitempty"` // get_materialcount at the start of the last run
-	Items     []entry          `json:"items"`
+	// Links says, for a backup of the embedded emulator, that the url
+	// fields point at a loopback port that closed when the backup ended.
+	Links string  `json:"links,omitempty"`
+	Items []entry `json:"items"`
 }
 
 // entry is one library item in a backup.
@@ -48,6 +51,9 @@ type entry struct {
 	ContentType string             `json:"content_type,omitempty"`
 	Video       *videoInfo         `json:"video,omitempty"`
 	News        []material.Article `json:"news_item,omitempty"`
+	// MissingSince is when a backup first found the item no longer in the
+	// library; its file and record are kept, for restore.
+	MissingSince *time.Time `json:"missing_since,omitempty"`
 }
 
 // videoInfo is what get_material says of a permanent video.
@@ -74,8 +80,8 @@ func readManifest(dir string) (*manifest, error) {
 	return &m, nil
 }
 
-// write replaces dir's manifest atomically.
-func (m *manifest) write(dir string) error {
+// write replaces dir's manifest atomically and returns what it wrote.
+func (m *manifest) write(dir string) ([]byte, error) {
 	return writeJSONAtomic(filepath.Join(dir, manifestName), m)
 }
 

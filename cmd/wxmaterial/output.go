@@ -1,22 +1,63 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"time"
 )
 
-// emit prints a command's result: v as JSON with --json, else what text
-// writes.
+// emit prints a command's result on stdout: v as JSON with --json, else
+// what text writes.
 func (a *app) emit(v any, text func(w io.Writer)) error {
 	if a.g.json {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(v)
+		b, err := marshalJSON(v, "  ")
+		if err != nil {
+			return err
+		}
+		_, err = a.stdout.Write(b)
+		return err
 	}
 	text(a.stdout)
 	return nil
+}
+
+// marshalJSON encodes v as JSON ending in a newline, indented by indent
+// ("" for one line), without escaping <, > and & (the tool's output and
+// files hold HTML as it is, "<p>", never "\u003cp\u003e").
+func marshalJSON(v any, indent string) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// watchWriter passes writes on to w and notes whether they held needle,
+// even split across writes.
+type watchWriter struct {
+	w      io.Writer
+	needle []byte
+	tail   []byte // the last len(needle)-1 bytes written
+	seen   bool
+}
+
+// watch starts looking for s in what is written from now on.
+func (ww *watchWriter) watch(s string) {
+	ww.needle, ww.tail = []byte(s), nil
+}
+
+func (ww *watchWriter) Write(p []byte) (int, error) {
+	if k := len(ww.needle) - 1; k >= 0 && !ww.seen {
+		head := p[:min(k, len(p))]
+		ww.seen = bytes.Contains(p, ww.needle) || bytes.Contains(append(append([]byte(nil), ww.tail...), head...), ww.needle)
+		joined := append(append([]byte(nil), ww.tail...), p[max(0, len(p)-k):]...)
+		ww.tail = joined[max(0, len(joined)-k):]
+	}
+	return ww.w.Write(p)
 }
 
 // stamp formats a time for text output: UTC, to the second, or "-" when

@@ -21,9 +21,9 @@ type bar struct {
 
 // newBar returns a bar over total units (bytes when bytes is true), or a
 // spinner when total is negative. It returns nil when stderr is not a
-// terminal.
+// terminal, and with -q.
 func (a *app) newBar(total int64, bytes bool, desc string) *bar {
-	if !a.terminal {
+	if !a.terminal || a.g.quiet {
 		return nil
 	}
 	opts := []progressbar.Option{
@@ -60,13 +60,6 @@ func (b *bar) reach(n int64) {
 	if n > b.max {
 		b.max = n
 		_ = b.pb.Set64(n)
-	}
-}
-
-// describe changes the bar's description.
-func (b *bar) describe(s string) {
-	if b != nil {
-		b.pb.Describe(s)
 	}
 }
 

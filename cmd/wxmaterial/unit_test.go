@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 )
@@ -32,8 +33,13 @@ func TestResolve(t *testing.T) {
 		{name: "platform work, nothing: embedded WeCom", flags: globals{platform: "work"}, want: account{platform: material.WeCom, embedded: true}},
 		{name: "OA from the environment", env: map[string]string{envAppID: "wx1", envSecret: "s"},
 			want: account{platform: material.OfficialAccount, appID: "wx1", secret: "s"}},
-		{name: "flags win", flags: globals{appID: "wx2", secret: "t", stable: true}, env: map[string]string{envAppID: "wx1", envSecret: "s"},
-			want: account{platform: material.OfficialAccount, appID: "wx2", secret: "t", stable: true}},
+		{name: "flags win", flags: globals{appID: "wx2", secret: "t", plain: true}, env: map[string]string{envAppID: "wx1", envSecret: "s"},
+			want: account{platform: material.OfficialAccount, appID: "wx2", secret: "t", plain: true}},
+		{name: "a demo appid: the embedded emulator", flags: globals{appID: emulator.DemoAppID2},
+			want: account{platform: material.OfficialAccount, appID: emulator.DemoAppID2, secret: emulator.DemoAppSecret2, embedded: true}},
+		{name: "a demo appid from the environment", env: map[string]string{envAppID: emulator.DemoAppID},
+			want: account{platform: material.OfficialAccount, appID: emulator.DemoAppID, secret: emulator.DemoAppSecret, embedded: true}},
+		{name: "a demo appid with --base-url: a served emulator", flags: globals{appID: emulator.DemoAppID2, baseURL: "http://h/oa"}, usage: "missing --secret"},
 		{name: "only WeCom variables: WeCom", env: map[string]string{envCorpID: "ww", envAgentID: "1000002", envWeComKey: "k"},
 			want: account{platform: material.WeCom, corpID: "ww", agentID: 1000002, secret: "k"}},
 		{name: "WeCom flags", flags: globals{corpID: "ww", agentID: "7", secret: "k", baseURL: "http://h/work/"},
@@ -44,6 +50,7 @@ func TestResolve(t *testing.T) {
 		{name: "base URL without credentials", flags: globals{baseURL: "http://h/oa"}, usage: "--base-url needs credentials"},
 		{name: "WeCom flags on OA", flags: globals{platform: "oa", corpID: "ww"}, usage: "WeCom credentials"},
 		{name: "stable token on WeCom", flags: globals{platform: "work", stable: true}, usage: "Official Account only"},
+		{name: "plain token on WeCom", flags: globals{platform: "work", plain: true}, usage: "Official Account only"},
 		{name: "unknown platform", flags: globals{platform: "weibo"}, usage: "unknown platform"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,14 +120,14 @@ func TestNames(t *testing.T) {
 		t.Fatalf("backupFileName = %q (%d bytes)", got, len(filepath.Base(got)))
 	}
 	dir := t.TempDir()
-	if d, f := target(dir, "x.png"); d != dir || f != "x.png" {
-		t.Fatalf("target(existing folder) = %q, %q", d, f)
+	if d, f, chosen := target(dir, "x.png"); d != dir || f != "x.png" || chosen {
+		t.Fatalf("target(existing folder) = %q, %q, %v", d, f, chosen)
 	}
-	if d, f := target(filepath.Join(dir, "new")+"/", "x.png"); d != filepath.Join(dir, "new") || f != "x.png" {
-		t.Fatalf("target(folder/) = %q, %q", d, f)
+	if d, f, chosen := target(filepath.Join(dir, "new")+"/", "x.png"); d != filepath.Join(dir, "new") || f != "x.png" || chosen {
+		t.Fatalf("target(folder/) = %q, %q, %v", d, f, chosen)
 	}
-	if d, f := target(filepath.Join(dir, "mine.png"), "x.png"); d != dir || f != "mine.png" {
-		t.Fatalf("target(file) = %q, %q", d, f)
+	if d, f, chosen := target(filepath.Join(dir, "mine.png"), "x.png"); d != dir || f != "mine.png" || !chosen {
+		t.Fatalf("target(file) = %q, %q, %v", d, f, chosen)
 	}
 	if e := (entry{File: "../outside.png"}); e.verify(dir) == nil {
 		t.Fatal("a manifest path outside the backup folder was accepted")

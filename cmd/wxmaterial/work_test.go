@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
 )
@@ -21,10 +18,7 @@ import (
 func TestWeComUploadURL(t *testing.T) {
 	t.Parallel()
 	name, mp4 := sample(t, material.KindVideo)
-	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(mp4))
-	}))
-	defer files.Close()
+	files := serveFile(t, name, mp4)
 	state := t.TempDir()
 	flags := append(embedded(state), "--platform", "work")
 
