@@ -48,22 +48,6 @@ func count(f *materialtest.Fake, method string) int {
 	return n
 }
 
-// sample returns materialtest.Sample(k)'s name and bytes.
-func sample(t testing.TB, k material.Kind) (string, []byte) {
-	t.Helper()
-	src := materialtest.Sample(k)
-	rc, err := src.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src.Name(), data
-}
-
 func upload(t testing.TB, s material.Service, k material.Kind, src material.Source) material.Media {
 	t.Helper()
 	m, err := s.Upload(t.Context(), k, src)
@@ -75,7 +59,7 @@ func upload(t testing.TB, s material.Service, k material.Kind, src material.Sour
 
 func TestUploadOnce(t *testing.T) {
 	f, s := newFake(t, material.OfficialAccount)
-	name, img := sample(t, material.KindImage)
+	name, img := materialtest.SampleBytes(material.KindImage)
 	first := upload(t, s, material.KindImage, material.FromBytes(name, img))
 	again := upload(t, s, material.KindImage, material.FromBytes("another-name.png", bytes.Clone(img)))
 	if diff := cmp.Diff(first, again); diff != "" {
@@ -88,7 +72,7 @@ func TestUploadOnce(t *testing.T) {
 		t.Errorf("the remembered id holds %d bytes, want %d", len(got), len(img))
 	}
 
-	_, thumb := sample(t, material.KindThumb)
+	_, thumb := materialtest.SampleBytes(material.KindThumb)
 	asThumb := upload(t, s, material.KindThumb, material.FromBytes("t.jpg", thumb))
 	asImage := upload(t, s, material.KindImage, material.FromBytes("t.jpg", thumb))
 	other := upload(t, s, material.KindImage, material.FromBytes(name, append(bytes.Clone(img), 0)))
@@ -103,7 +87,7 @@ func TestUploadOnce(t *testing.T) {
 
 func TestWeComKeysTheName(t *testing.T) {
 	f, s := newFake(t, material.WeCom)
-	_, data := sample(t, material.KindFile)
+	_, data := materialtest.SampleBytes(material.KindFile)
 	a := upload(t, s, material.KindFile, material.FromBytes("prices-march.pdf", data))
 	b := upload(t, s, material.KindFile, material.FromBytes("prices-march.pdf", data))
 	c := upload(t, s, material.KindFile, material.FromBytes("prices-april.pdf", data))
@@ -194,7 +178,7 @@ func (c *counted) Seek(int64, int) (int64, error) { return 0, nil }
 
 func TestPassedThrough(t *testing.T) {
 	f, s := newFake(t, material.OfficialAccount)
-	name, img := sample(t, material.KindImage)
+	name, img := materialtest.SampleBytes(material.KindImage)
 	for range 2 {
 		src := material.FromReader(name, stream{bytes.NewReader(img)}, int64(len(img)))
 		upload(t, s, material.KindImage, src)
@@ -451,7 +435,7 @@ func TestDeadHolderLapses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name, img := sample(t, material.KindImage)
+		name, img := materialtest.SampleBytes(material.KindImage)
 		sum := sha256.Sum256(img)
 		key := "officialaccount:wx-a:image:" + hex.EncodeToString(sum[:]) // as the package documents
 		// Another process took the lock of the content and died.

@@ -56,7 +56,7 @@ func TestEmulatorUploadOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			name, img := sample(t, material.KindImage)
+			name, img := materialtest.SampleBytes(material.KindImage)
 			a := upload(t, s, material.KindImage, material.FromBytes(name, img))
 			b := upload(t, s, material.KindImage, material.FromBytes(name, img))
 			if a.ID != b.ID {
@@ -150,7 +150,7 @@ func TestEmulatorFleetSharesAStore(t *testing.T) {
 		}
 		svcs = append(svcs, s)
 	}
-	name, data := sample(t, material.KindFile)
+	name, data := materialtest.SampleBytes(material.KindFile)
 	a := upload(t, svcs[0], material.KindFile, material.FromBytes(name, data))
 	b := upload(t, svcs[1], material.KindFile, material.FromBytes(name, data))
 	if a.ID != b.ID {

@@ -11,6 +11,7 @@ import (
 	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/internal/emutest"
 	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/material/materialtest"
 	"github.com/wxmaterial/wxmaterial/officialaccount"
 )
 
@@ -70,7 +71,7 @@ func TestCopyEmulatorOfficialAccountToWeCom(t *testing.T) {
 	for _, k := range []material.Kind{material.KindImage, material.KindVoice, material.KindVideo, material.KindThumb} {
 		t.Run(string(k), func(t *testing.T) {
 			e := emutest.New(t)
-			name, data := sampleBytes(t, k)
+			name, data := materialtest.SampleBytes(k)
 			up, err := e.OA.Upload(t.Context(), k, material.FromBytes(name, data))
 			if err != nil {
 				t.Fatal(err)
@@ -101,7 +102,7 @@ func TestCopyEmulatorWeComToOfficialAccount(t *testing.T) {
 	for _, k := range []material.Kind{material.KindImage, material.KindVoice, material.KindVideo} {
 		t.Run(string(k), func(t *testing.T) {
 			e := emutest.New(t)
-			name, data := sampleBytes(t, k)
+			name, data := materialtest.SampleBytes(k)
 			up, err := e.WeCom.Upload(t.Context(), k, material.FromBytes(name, data))
 			if err != nil {
 				t.Fatal(err)
@@ -122,7 +123,7 @@ func TestCopyEmulatorLibraryToAnotherAccount(t *testing.T) {
 	for _, k := range []material.Kind{material.KindImage, material.KindVoice, material.KindThumb, material.KindVideo} {
 		t.Run(string(k), func(t *testing.T) {
 			e := emutest.New(t)
-			name, data := sampleBytes(t, k)
+			name, data := materialtest.SampleBytes(k)
 			desc := material.VideoDescription{Title: "标题 " + name, Introduction: "intro"}
 			var added material.Media
 			var err error
@@ -169,7 +170,7 @@ func TestCopyEmulatorLibraryToAnotherAccount(t *testing.T) {
 
 func TestCopyEmulatorUnknownSize(t *testing.T) {
 	e := emutest.New(t)
-	name, data := sampleBytes(t, material.KindImage)
+	name, data := materialtest.SampleBytes(material.KindImage)
 	up, err := e.WeCom.Upload(t.Context(), material.KindImage, material.FromBytes(name, data))
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +202,7 @@ func TestCopyEmulatorRefusals(t *testing.T) {
 	})
 	t.Run("over the target's limit, before the body", func(t *testing.T) {
 		e := emutest.New(t)
-		_, mp4 := sampleBytes(t, material.KindVideo)
+		_, mp4 := materialtest.SampleBytes(material.KindVideo)
 		big := make([]byte, 10<<20+1) // WeCom upload-by-URL videos reach 200 MB; the Official Account takes 10 MB
 		copy(big, mp4)
 		id, err := e.Emu.SeedTemporary(emulator.Work, emutest.CorpID, "video", "big.mp4", big)
@@ -233,7 +234,7 @@ func TestCopyEmulatorRefusals(t *testing.T) {
 	})
 	t.Run("a straight-through copy is not resent, a spooled one is", func(t *testing.T) {
 		e := emutest.New(t)
-		name, data := sampleBytes(t, material.KindImage)
+		name, data := materialtest.SampleBytes(material.KindImage)
 		up, err := e.WeCom.Upload(t.Context(), material.KindImage, material.FromBytes(name, data))
 		if err != nil {
 			t.Fatal(err)

@@ -14,22 +14,6 @@ import (
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 )
 
-// sampleBytes returns the bytes and name of materialtest.Sample(k).
-func sampleBytes(t testing.TB, k material.Kind) (string, []byte) {
-	t.Helper()
-	src := materialtest.Sample(k)
-	rc, err := src.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src.Name(), data
-}
-
 // methods lists the methods of the calls a Fake recorded.
 func methods(f *materialtest.Fake) []string {
 	var out []string
@@ -59,7 +43,7 @@ func TestCopyBetweenPlatforms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src, dst := materialtest.NewFake(tt.from), materialtest.NewFake(tt.to)
-			name, data := sampleBytes(t, tt.kind)
+			name, data := materialtest.SampleBytes(tt.kind)
 			up, err := src.Upload(t.Context(), tt.kind, material.FromBytes(name, data))
 			if err != nil {
 				t.Fatal(err)
@@ -92,7 +76,7 @@ func TestCopyLibraryToLibrary(t *testing.T) {
 	ctx := t.Context()
 	for _, k := range []material.Kind{material.KindImage, material.KindVoice, material.KindThumb} {
 		t.Run(string(k), func(t *testing.T) {
-			name, data := sampleBytes(t, k)
+			name, data := materialtest.SampleBytes(k)
 			added, err := a.Add(ctx, k, material.FromBytes(name, data))
 			if err != nil {
 				t.Fatal(err)
@@ -108,7 +92,7 @@ func TestCopyLibraryToLibrary(t *testing.T) {
 		})
 	}
 	t.Run("video keeps its description", func(t *testing.T) {
-		name, data := sampleBytes(t, material.KindVideo)
+		name, data := materialtest.SampleBytes(material.KindVideo)
 		desc := material.VideoDescription{Title: "Launch", Introduction: "The launch film"}
 		added, err := a.AddVideo(ctx, material.FromBytes(name, data), desc)
 		if err != nil {
@@ -130,7 +114,7 @@ func TestCopyLibraryToLibrary(t *testing.T) {
 		}
 	})
 	t.Run("temporary video into a library", func(t *testing.T) {
-		name, data := sampleBytes(t, material.KindVideo)
+		name, data := materialtest.SampleBytes(material.KindVideo)
 		up, err := a.Upload(ctx, material.KindVideo, material.FromBytes(name, data))
 		if err != nil {
 			t.Fatal(err)
@@ -241,7 +225,7 @@ func (c *counting) Read(p []byte) (int, error) {
 }
 
 func TestCopyTooLargeRefusedBeforeTheBody(t *testing.T) {
-	_, mp4 := sampleBytes(t, material.KindVideo)
+	_, mp4 := materialtest.SampleBytes(material.KindVideo)
 	rule, err := material.RuleFor(material.OfficialAccount, material.APITemporary, material.KindVideo)
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +274,7 @@ func (u unsized) Download(ctx context.Context, id string) (*material.Content, er
 
 func TestCopyUnknownSizeIsSpooled(t *testing.T) {
 	src, dst := materialtest.NewFake(material.WeCom), materialtest.NewFake(material.OfficialAccount)
-	name, data := sampleBytes(t, material.KindImage)
+	name, data := materialtest.SampleBytes(material.KindImage)
 	up, err := src.Upload(t.Context(), material.KindImage, material.FromBytes(name, data))
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +304,7 @@ type opaque struct{ material.Service }
 
 func TestCopyThroughPlainServices(t *testing.T) {
 	oa, wc := materialtest.NewFake(material.OfficialAccount), materialtest.NewFake(material.WeCom)
-	name, data := sampleBytes(t, material.KindVideo)
+	name, data := materialtest.SampleBytes(material.KindVideo)
 	video, err := oa.Upload(t.Context(), material.KindVideo, material.FromBytes(name, data))
 	if err != nil {
 		t.Fatal(err)
@@ -352,7 +336,7 @@ func TestCopyThroughPlainServices(t *testing.T) {
 
 func TestCopyNames(t *testing.T) {
 	oa, wc := materialtest.NewFake(material.OfficialAccount), materialtest.NewFake(material.WeCom)
-	_, data := sampleBytes(t, material.KindImage)
+	_, data := materialtest.SampleBytes(material.KindImage)
 	up, err := wc.Upload(t.Context(), material.KindImage, material.FromBytes("photo.png", data))
 	if err != nil {
 		t.Fatal(err)
