@@ -598,3 +598,29 @@ func TestNew(t *testing.T) {
 		t.Errorf("New(nil) = %v, want ErrInvalidInput", err)
 	}
 }
+
+// noForget is a MemoryStore whose CompareAndDelete fails.
+type noForget struct{ *dedup.MemoryStore }
+
+func (noForget) CompareAndDelete(context.Context, string, string) (bool, error) {
+	return false, errDown
+}
+
+func TestUseWhenForgetFails(t *testing.T) {
+	f := materialtest.NewFake(material.OfficialAccount)
+	s, err := dedup.New(f, dedup.WithStore(noForget{dedup.NewMemoryStore()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := materialtest.Sample(material.KindImage)
+	stale := upload(t, s, material.KindImage, src)
+	m, err := s.Use(t.Context(), material.KindImage, src, func(_ context.Context, m material.Media) error {
+		if m.ID == stale.ID {
+			return notFound(material.OfficialAccount)
+		}
+		return nil
+	})
+	if err != nil || m.ID == stale.ID || count(f, "Upload") != 2 {
+		t.Errorf("Use = %q, %v after %d uploads; want the stale id passed over and a new upload", m.ID, err, count(f, "Upload"))
+	}
+}

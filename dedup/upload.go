@@ -163,7 +163,14 @@ func (s *Service) once(ctx context.Context, key, avoid string, do func(context.C
 		s.reuse(ctx, key)
 		return result{entry: e, memory: true}, nil
 	}
-	for {
+	for tries := 0; ; tries++ {
+		if tries > maxWaits { // other callers' flights keep handing back what we cannot take
+			r, err := s.lead(ctx, key, usable, do)
+			if err == nil && r.memory {
+				s.reuse(ctx, key)
+			}
+			return r, err
+		}
 		led := false // set by our function if the flight runs it: then the upload is ours
 		ch := s.flight.DoChan(key, func() (any, error) { led = true; return s.lead(ctx, key, usable, do) })
 		select {
