@@ -78,7 +78,8 @@ func WithFileName(name string) CopyOption { return func(c *copyConfig) { c.name 
 // An Official Account answers a video with a link instead of bytes (a
 // temporary video's Content.URL, a permanent video's Video.DownURL); Copy
 // follows it with the source's DownloadURL (URLDownloader). A video added
-// to a library needs a description: see WithVideoDescription.
+// to a library gets a title and introduction: a library video's own, or
+// the file name as title, or WithVideoDescription's.
 //
 // News items cannot be copied: the Official Account's add_news API has been
 // offline since 2022-02-28 and WeCom has no news; Copy refuses them with
