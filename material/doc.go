@@ -15,6 +15,19 @@
 // the Official Account permanent library, URLUploader for WeCom's
 // upload-by-URL jobs. Check for them with a type assertion.
 //
+// Small optional interfaces tell what a Service is: Platformer (its
+// platform), Identifier (its platform and account) and URLDownloader (it
+// can fetch the links its platform hands out). Both clients and
+// materialtest.Fake implement them.
+//
+// # Copying
+//
+// Copy streams an item from any Service to any other: temporary media
+// between the platforms, or (FromLibrary, ToLibrary) an item of one
+// Official Account's permanent library into another's. It maps kinds
+// where the platforms differ (CopyKind), refuses what the target cannot
+// take before downloading, and never holds the whole file in memory.
+//
 // # Errors
 //
 // Every error a client returns matches one or more sentinels with

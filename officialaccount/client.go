@@ -25,6 +25,8 @@ type Client struct {
 	hc   *http.Client // for links handed out by the platform (DownloadURL); never carries the token
 	now  func() time.Time
 	base string
+
+	appID string // the app id given to New; "" with WithTokenSource and none
 }
 
 var (
@@ -172,7 +174,7 @@ func New(appID, secret string, opts ...Option) (*Client, error) {
 		*hc = *o.hc
 	}
 	hc.CheckRedirect = nil // CDN links may redirect; they carry no token
-	return &Client{t: tc, hc: hc, now: o.now, base: o.baseURL}, nil
+	return &Client{t: tc, hc: hc, now: o.now, base: o.baseURL, appID: appID}, nil
 }
 
 // wrap prefixes err with the package and the operation.

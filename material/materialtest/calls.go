@@ -26,13 +26,15 @@ type Call struct {
 }
 
 // Methods lists the method names a Call, Prepend and FailNext use: every
-// method of material.Service, material.Library and material.URLUploader.
+// method of material.Service, material.Library and material.URLUploader,
+// and DownloadURL (material.URLDownloader).
 // List is recorded when an iteration starts; its pages are recorded as the
 // BatchGet calls they are.
 var Methods = []string{
 	"Upload", "UploadImage", "Download", "DownloadHDVoice",
 	"Add", "AddVideo", "Get", "Delete", "Count", "BatchGet", "List",
 	"UploadByURL", "UploadByURLResult", "WaitUploadByURL",
+	"DownloadURL",
 }
 
 // reactor is a function deciding calls of one method ("" for all).

@@ -28,12 +28,13 @@ import (
 // NewFake.
 //
 // Where it differs from the platforms: links (image URLs, video download
-// links) point to the reserved host materialtest.invalid and serve nothing;
-// HD voice is the stored voice, not a speex transcoding; voice length is
-// not checked; upload-by-URL jobs run when first polled (see
-// UploadByURLResult).
+// links) point to the reserved host materialtest.invalid, which only the
+// Fake's DownloadURL serves; HD voice is the stored voice, not a speex
+// transcoding; voice length is not checked; upload-by-URL jobs run when
+// first polled (see UploadByURLResult).
 type Fake struct {
 	platform material.Platform
+	account  string
 	clock    func() time.Time
 	client   *http.Client
 	caps     map[material.Kind]int
@@ -138,6 +139,9 @@ func NewFake(p material.Platform, opts ...FakeOption) *Fake {
 	}
 	for _, opt := range opts {
 		opt(f)
+	}
+	if f.account == "" {
+		f.account = fmt.Sprintf("materialtest-%d", fakeAccounts.Add(1))
 	}
 	return f
 }
