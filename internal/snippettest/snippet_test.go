@@ -47,6 +47,7 @@ var knownImports = map[string]string{
 	"httptest": "net/http/httptest", "io": "io", "iter": "iter", "json": "encoding/json", "os": "os",
 	"slog": "log/slog", "strconv": "strconv", "strings": "strings", "testing": "testing", "time": "time",
 	"auth":            module + "/auth",
+	"dedup":           module + "/dedup",
 	"emulator":        module + "/emulator",
 	"material":        module + "/material",
 	"materialtest":    module + "/material/materialtest",
