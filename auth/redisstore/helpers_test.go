@@ -90,9 +90,9 @@ type platform struct {
 	base string // the Official Account base URL
 }
 
-func newPlatform(t testing.TB) *platform {
+func newPlatform(t testing.TB, opts ...emulator.Option) *platform {
 	t.Helper()
-	em := emulator.New()
+	em := emulator.New(opts...)
 	if err := em.AddOfficialAccount(testAppID, testSecret); err != nil {
 		t.Fatal(err)
 	}

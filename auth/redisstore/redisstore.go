@@ -33,7 +33,8 @@
 // access token: protect the Redis like the secrets that mint it.
 //
 // The expiry a process reads is its own clock plus the key's remaining TTL,
-// which Redis counts: the processes' clocks need not agree. The
+// which Redis counts: the processes' clocks need not agree (the expiry is
+// off by the round trips, milliseconds against a margin of minutes). The
 // expires_at in the value is the writer's view, for people reading it. A
 // value that does not decode, or a key of another type, is deleted and
 // reported as absent, so the Cache fetches and replaces it.
@@ -221,6 +222,7 @@ func call[T any](ctx context.Context, s *Store, op, key string, f func(ctx conte
 		v   T
 		err error
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	done := make(chan result, 1)
@@ -236,6 +238,9 @@ func call[T any](ctx context.Context, s *Store, op, key string, f func(ctx conte
 		case r = <-done: // it ended at the same time
 		default:
 			r.err = ctx.Err()
+			if parent.Err() == nil {
+				r.err = fmt.Errorf("no answer within %v: %w", s.timeout, r.err)
+			}
 		}
 	}
 	if r.err != nil {
@@ -272,6 +277,8 @@ return 0
 // as absent.
 func (s *Store) Load(ctx context.Context, key string) (auth.Token, bool, error) {
 	k := s.keys(key)
+	// The TTL is measured after now, which errs on the early side.
+	now := s.now()
 	reply, err := call(ctx, s, "load", k.token, func(ctx context.Context) ([]any, error) {
 		v, err := loadScript.Run(ctx, s.rdb, []string{k.token}).Result()
 		if errors.Is(err, redis.Nil) {
@@ -291,7 +298,7 @@ func (s *Store) Load(ctx context.Context, key string) (auth.Token, bool, error) 
 	}
 	raw, _ := reply[0].(string)
 	pttl, _ := reply[1].(int64)
-	t, problem := decode(raw, pttl, s.now())
+	t, problem := decode(raw, pttl, now)
 	if problem == "" {
 		return t, true, nil
 	}
@@ -329,8 +336,7 @@ func decode(raw string, pttl int64, now time.Time) (auth.Token, string) {
 	}
 	t := auth.Token{Value: v.Token}
 	if !v.ExpiresAt.IsZero() {
-		// Redis counts in whole milliseconds: err on the early side.
-		t.ExpiresAt = now.Add(time.Duration(pttl-1) * time.Millisecond)
+		t.ExpiresAt = now.Add(time.Duration(pttl) * time.Millisecond)
 	}
 	return t, ""
 }

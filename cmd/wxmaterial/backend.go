@@ -76,7 +76,15 @@ func openBackend(ctx context.Context, a *app) (*backend, error) {
 		}
 	}
 	b.account = acc.id()
-	b.svc, err = newClient(acc, a.logger())
+	ts, closeTS, err := a.fleetTokens(acc, a.logger())
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if closeTS != nil {
+		b.closers = append(b.closers, closeTS)
+	}
+	b.svc, err = newClient(acc, ts, a.logger())
 	if err != nil {
 		b.Close()
 		return nil, err

@@ -30,12 +30,13 @@ type globals struct {
 	dataDir  string
 	json     bool
 	verbose  bool
+	redisURL string // --redis (redis.go)
 }
 
 // globalFlagNames are the names register defines.
 var globalFlagNames = map[string]bool{
 	"platform": true, "appid": true, "corpid": true, "agentid": true, "secret": true,
-	"stable-token": true, "base-url": true, "data-dir": true, "json": true, "v": true,
+	"stable-token": true, "base-url": true, "data-dir": true, "json": true, "v": true, "redis": true,
 }
 
 // isGlobalFlag reports whether name is a global flag.
@@ -54,6 +55,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.dataDir, "data-dir", g.dataDir, "`folder` where the embedded emulator keeps its state (default: the user's cache folder, wxmaterial/emulator)")
 	fs.BoolVar(&g.json, "json", g.json, "print results as JSON on stdout")
 	fs.BoolVar(&g.verbose, "v", g.verbose, "log each HTTP call to stderr (never a token, a secret or a query string)")
+	g.registerRedis(fs)
 }
 
 // account is the resolved target of a run: a platform, its credentials and
