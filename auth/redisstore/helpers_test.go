@@ -47,10 +47,25 @@ type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
 
-// prefix returns a key prefix of the test's own, so that tests sharing a
-// server never meet.
+// prefixes holds the prefix of each running test.
+var (
+	prefixes sync.Map // testing.TB → string
+	runs     atomic.Int64
+)
+
+// prefix returns a key prefix of the test's own, the same for the whole
+// test, so that tests sharing a server never meet, nor do runs of one test
+// (-count).
 func prefix(t testing.TB) string {
-	return "test:" + strings.NewReplacer("{", "(", "}", ")").Replace(t.Name()) + ":"
+	if p, ok := prefixes.Load(t); ok {
+		return p.(string)
+	}
+	p := fmt.Sprintf("test:%d:%d:%s:", os.Getpid(), runs.Add(1), strings.NewReplacer("{", "(", "}", ")").Replace(t.Name()))
+	if p, loaded := prefixes.LoadOrStore(t, p); loaded {
+		return p.(string)
+	}
+	t.Cleanup(func() { prefixes.Delete(t) })
+	return p
 }
 
 // newStore returns a store on srv under the test's prefix, with a short
