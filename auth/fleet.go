@@ -30,6 +30,9 @@ import (
 //
 // The in-memory default, MemoryStore, is not a SharedStore: a Cache over it
 // reads it on every call.
+//
+// An implementation must bound each of its calls itself (a short timeout),
+// since a Cache's refresh runs on a context detached from its callers'.
 type SharedStore interface {
 	Store
 

@@ -238,10 +238,12 @@ func call[T any](ctx context.Context, s *Store, op, key string, f func(ctx conte
 		case r = <-done: // it ended at the same time
 		default:
 			r.err = ctx.Err()
-			if parent.Err() == nil {
-				r.err = fmt.Errorf("no answer within %v: %w", s.timeout, r.err)
-			}
 		}
+	}
+	if r.err != nil && ctx.Err() != nil && parent.Err() == nil {
+		// The store's timeout ended it, whatever the client said (an I/O
+		// timeout, with ContextTimeoutEnabled).
+		r.err = fmt.Errorf("no answer within %v: %w", s.timeout, ctx.Err())
 	}
 	if r.err != nil {
 		var zero T
