@@ -97,12 +97,15 @@ type Cache struct {
 	log     *slog.Logger
 	flight  singleflight.Group
 
+	shared SharedStore // store, when it is shared by a fleet (fleet.go); nil otherwise
+
 	mu            sync.Mutex
 	rejected      string        // the last token Invalidate dropped, passed to the next Fetch
 	fetchedValue  string        // the last token this Cache fetched...
 	fetchedMargin time.Duration // ...and its refresh margin (at most half its lifetime)
 	heldValue     string        // a token whose early refresh failed...
 	heldUntil     time.Time     // ...served without another try until then
+	fleet         fleetState    // with a SharedStore: the token in use and the store's health
 }
 
 var _ TokenSource = (*Cache)(nil)
@@ -129,6 +132,7 @@ func NewCache(f Fetcher, opts ...CacheOption) *Cache {
 	for _, o := range opts {
 		o(c)
 	}
+	c.shared, _ = c.store.(SharedStore)
 	return c
 }
 
@@ -139,18 +143,30 @@ func NewCache(f Fetcher, opts ...CacheOption) *Cache {
 // goes on and its token is stored for the next caller. When the refresh of a
 // token that has not expired yet fails, Token logs a warning and returns that
 // token.
+//
+// Over a SharedStore, Token keeps the token in memory and reads the store
+// only when it needs a new one; see SharedStore.
 func (c *Cache) Token(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	t, ok, err := c.store.Load(ctx, c.key)
-	if err != nil {
-		return "", c.storeError("load", err)
-	}
-	if ok && c.state(t, c.now()) >= held {
-		return t.Value, nil
+	if c.shared != nil {
+		if v, ok := c.localToken(c.now()); ok {
+			return v, nil
+		}
+	} else {
+		t, ok, err := c.store.Load(ctx, c.key)
+		if err != nil {
+			return "", c.storeError("load", err)
+		}
+		if ok && c.state(t, c.now()) >= held {
+			return t.Value, nil
+		}
 	}
 	ch := c.flight.DoChan(c.key, func() (any, error) {
+		if c.shared != nil {
+			return c.refreshShared(context.WithoutCancel(ctx))
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 		defer cancel()
 		return c.refresh(fctx)
@@ -170,9 +186,17 @@ func (c *Cache) Token(ctx context.Context) (string, error) {
 // rejected so that the next fetch tells the Fetcher which token failed. It
 // does nothing when the Store holds another token (a refresh already
 // happened). It fails only if the Store does, or if rejected is empty.
+//
+// Over a SharedStore, Invalidate drops the token from memory, then
+// compare-and-deletes it in the store; a store that fails is logged, not
+// returned, since the next Token fetches without it.
 func (c *Cache) Invalidate(ctx context.Context, rejected string) error {
 	if rejected == "" {
 		return fmt.Errorf("auth: invalidate %s: no token given: %w", c.key, material.ErrInvalidInput)
+	}
+	if c.shared != nil {
+		c.invalidateShared(ctx, rejected)
+		return nil
 	}
 	dropped, err := c.store.CompareAndDelete(ctx, c.key, rejected)
 	if err != nil {
@@ -200,6 +224,11 @@ const (
 func (c *Cache) state(t Token, now time.Time) tokenState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.stateLocked(t, now)
+}
+
+// stateLocked is state; the caller holds c.mu.
+func (c *Cache) stateLocked(t Token, now time.Time) tokenState {
 	switch {
 	case t.Value == "" || t.Value == c.rejected:
 		return unusable
@@ -237,11 +266,27 @@ func (c *Cache) refresh(ctx context.Context) (Token, error) {
 			old = cur
 		}
 	}
+	tok, fetched, err := c.fetch(ctx, old)
+	if err != nil || !fetched {
+		return tok, err
+	}
+	if err := c.store.Save(ctx, c.key, tok); err != nil {
+		// The token is good; failing the callers would waste it. The next
+		// call will not find it in the Store and fetch again.
+		c.log.LogAttrs(ctx, slog.LevelWarn, "auth: could not save the token", slog.String("key", c.key), slog.String("error", redact.String(err.Error())))
+	}
+	return tok, nil
+}
 
+// fetch gets a new token from the Fetcher on ctx, the fetch context, and
+// records it as this Cache's (fetched is true); the caller stores it. When
+// the fetch fails and old, the token being refreshed, is still usable, it
+// returns old (fetched is false) and serves it for a while (held).
+func (c *Cache) fetch(ctx context.Context, old Token) (tok Token, fetched bool, err error) {
 	c.mu.Lock()
 	rejected := c.rejected
 	c.mu.Unlock()
-	tok, err := c.fetcher.Fetch(ctx, rejected)
+	tok, err = c.fetcher.Fetch(ctx, rejected)
 	now := c.now()
 	if err == nil {
 		err = c.check(tok, now)
@@ -249,22 +294,8 @@ func (c *Cache) refresh(ctx context.Context) (Token, error) {
 		err = fmt.Errorf("auth: fetch %s: no answer within %v: %w", c.key, c.timeout, err)
 	}
 	if err != nil {
-		// The old token is a fallback unless it expired meanwhile, or was
-		// rejected while the fetch ran.
-		if old.Value != "" && c.state(old, now) != unusable {
-			until := now.Add(refreshRetryInterval)
-			if until.After(old.ExpiresAt) {
-				until = old.ExpiresAt
-			}
-			c.mu.Lock()
-			c.heldValue, c.heldUntil = old.Value, until
-			c.mu.Unlock()
-			c.log.LogAttrs(ctx, slog.LevelWarn, "auth: token refresh failed; using the current token until it expires",
-				slog.String("key", c.key), slog.Time("expires_at", old.ExpiresAt), slog.Time("retry_at", until), slog.String("error", redact.String(err.Error())))
-			return old, nil
-		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "auth: token fetch failed", slog.String("key", c.key), slog.String("error", redact.String(err.Error())))
-		return Token{}, err
+		tok, err = c.fallBack(ctx, old, now, err)
+		return tok, false, err
 	}
 
 	margin := c.margin
@@ -278,14 +309,28 @@ func (c *Cache) refresh(ctx context.Context) (Token, error) {
 	c.fetchedValue, c.fetchedMargin = tok.Value, margin
 	c.heldValue, c.heldUntil = "", time.Time{}
 	c.mu.Unlock()
-
-	if err := c.store.Save(ctx, c.key, tok); err != nil {
-		// The token is good; failing the callers would waste it. The next
-		// call will not find it in the Store and fetch again.
-		c.log.LogAttrs(ctx, slog.LevelWarn, "auth: could not save the token", slog.String("key", c.key), slog.String("error", redact.String(err.Error())))
-	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "auth: token fetched", slog.String("key", c.key), slog.Time("expires_at", tok.ExpiresAt), slog.Bool("after_rejection", rejected != ""))
-	return tok, nil
+	return tok, true, nil
+}
+
+// fallBack handles a refresh that failed with err: it returns old, the
+// token being refreshed, and serves it for a while, unless old expired or
+// was rejected meanwhile; then it returns err.
+func (c *Cache) fallBack(ctx context.Context, old Token, now time.Time, err error) (Token, error) {
+	if old.Value != "" && c.state(old, now) != unusable {
+		until := now.Add(refreshRetryInterval)
+		if until.After(old.ExpiresAt) {
+			until = old.ExpiresAt
+		}
+		c.mu.Lock()
+		c.heldValue, c.heldUntil = old.Value, until
+		c.mu.Unlock()
+		c.log.LogAttrs(ctx, slog.LevelWarn, "auth: token refresh failed; using the current token until it expires",
+			slog.String("key", c.key), slog.Time("expires_at", old.ExpiresAt), slog.Time("retry_at", until), slog.String("error", redact.String(err.Error())))
+		return old, nil
+	}
+	c.log.LogAttrs(ctx, slog.LevelWarn, "auth: token fetch failed", slog.String("key", c.key), slog.String("error", redact.String(err.Error())))
+	return Token{}, err
 }
 
 // check refuses what a Fetcher should never return.

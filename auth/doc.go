@@ -22,9 +22,10 @@
 //     rotates the token, and the previous one dies 5 minutes later. Two
 //     processes that refresh it on their own invalidate each other's token,
 //     the most common complaint about WeChat SDKs. Use it in one process
-//     only, or give every process one shared Store (WithStore) so that they
-//     share one token; prefer the stable token otherwise. It is limited to
-//     2000 fetches a day.
+//     only, or give every process one shared Store (WithStore), such as
+//     auth/redisstore, so that they share one token and one fetch;
+//     prefer the stable token otherwise. It is limited to 2000 fetches a
+//     day.
 //   - WeCom, NewWork (GET cgi-bin/gettoken): one token per app (corp id and
 //     the app's secret); one Cache per app.
 //   - Static: a token managed elsewhere, e.g. by a central token service.
@@ -53,7 +54,12 @@
 //
 // The Store decides how far a token is shared: a Cache has a private
 // MemoryStore by default; a Store on a shared backend lets several processes
-// use one token.
+// use one token. A SharedStore (package auth/redisstore, on Redis) also
+// lends the fleet a refresh lock: the Cache then keeps its token in memory,
+// makes no round trip to the store while it is fresh, and one process
+// fetches for all when it nears expiry or is rejected. When the store is
+// down, each Cache fetches on its own and warns, and uses the store again
+// when it answers.
 //
 // # Secrets
 //

@@ -5,13 +5,15 @@ import (
 	"sync"
 )
 
-// Store shares tokens between goroutines and, with a shared backend (Redis,
-// later), processes. A Store keeps what it is given: deciding whether a
-// token is still good is the Cache's job. Keys never hold a secret (see
+// Store shares tokens between goroutines and, with a shared backend,
+// processes. A Store keeps what it is given: deciding whether a token is
+// still good is the Cache's job. Keys never hold a secret (see
 // Fetcher.Key); values are access tokens, so a shared backend must be
 // protected like the secrets that mint them.
 //
-// Store is on the path of every Token call, so a remote Store should be fast.
+// A Cache reads a plain Store on every Token call, so a remote one should
+// be fast; a remote Store should rather be a SharedStore (as
+// auth/redisstore is), which a Cache reads only to refresh.
 type Store interface {
 	// Load returns the token saved under key; ok is false when there is none.
 	Load(ctx context.Context, key string) (t Token, ok bool, err error)

@@ -93,8 +93,15 @@ func (a *app) open(ctx context.Context, acc account) (*backend, error) {
 		}
 	}
 	b.account = acc.id()
-	var err error
-	b.svc, err = newClient(acc, a.logger())
+	ts, closeTS, err := a.fleetTokens(acc, a.logger())
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if closeTS != nil {
+		b.closers = append(b.closers, closeTS)
+	}
+	b.svc, err = newClient(acc, ts, a.logger())
 	if err != nil {
 		b.Close()
 		return nil, err

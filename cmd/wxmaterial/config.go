@@ -40,6 +40,7 @@ type globals struct {
 	json     bool
 	verbose  bool
 	quiet    bool
+	redisURL string // --redis (redis.go)
 }
 
 // register defines the global flags on fs, with the current values as
@@ -56,6 +57,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.dataDir, "data-dir", g.dataDir, "`folder` where the embedded emulator keeps its state (default: the user's cache folder, wxmaterial/emulator)")
 	fs.BoolVar(&g.json, "json", g.json, "print results as JSON on stdout, and errors as a JSON object on stderr")
 	fs.BoolVar(&g.verbose, "v", g.verbose, "log each HTTP call to stderr (never a token, a secret or a query string), and say when the embedded emulator is used")
+	g.registerRedis(fs)
 	fs.BoolVar(&g.quiet, "q", g.quiet, "quiet: no status lines, notes or progress bars on stderr; results, warnings and errors only")
 }
 

@@ -1,0 +1,272 @@
+//go:build unix
+
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxmaterial/wxmaterial/auth"
+	"github.com/wxmaterial/wxmaterial/auth/redisstore"
+	"github.com/wxmaterial/wxmaterial/emulator"
+	"github.com/wxmaterial/wxmaterial/internal/redistest"
+)
+
+// Credentials of the test account on the emulator.
+const (
+	testAppID  = "wxfleet0123456789"
+	testSecret = "SECRET-fleet/9f8e+7d6c=5b4a"
+)
+
+// TestMain runs a child of a fleet test when the environment says so (see
+// fleet_test.go), and otherwise the tests, with one redis-server shared by
+// those that do not stop theirs.
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{}) // the client's own dial errors: the tests check what the store reports
+	if os.Getenv(envChild) != "" {
+		os.Exit(runChild())
+	}
+	os.Exit(redistest.Main(m))
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+// prefixes holds the prefix of each running test.
+var (
+	prefixes sync.Map // testing.TB → string
+	runs     atomic.Int64
+)
+
+// prefix returns a key prefix of the test's own, the same for the whole
+// test, so that tests sharing a server never meet, nor do runs of one test
+// (-count).
+func prefix(t testing.TB) string {
+	if p, ok := prefixes.Load(t); ok {
+		return p.(string)
+	}
+	p := fmt.Sprintf("test:%d:%d:%s:", os.Getpid(), runs.Add(1), strings.NewReplacer("{", "(", "}", ")").Replace(t.Name()))
+	if p, loaded := prefixes.LoadOrStore(t, p); loaded {
+		return p.(string)
+	}
+	t.Cleanup(func() { prefixes.Delete(t) })
+	return p
+}
+
+// newStore returns a store on srv under the test's prefix, with a short
+// timeout.
+func newStore(t testing.TB, srv *redistest.Server, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
+	t.Helper()
+	rdb := srv.Client(t, 0)
+	s, err := redisstore.New(rdb, append([]redisstore.Option{redisstore.WithPrefix(prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, rdb
+}
+
+// countingHook counts the commands a client sends.
+type countingHook struct{ n atomic.Int64 }
+
+func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// platform is the emulator serving the test account over HTTP.
+type platform struct {
+	*emulator.Emulator
+	base string // the Official Account base URL
+}
+
+func newPlatform(t testing.TB, opts ...emulator.Option) *platform {
+	t.Helper()
+	em := emulator.New(opts...)
+	if err := em.AddOfficialAccount(testAppID, testSecret); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	t.Cleanup(func() {
+		srv.Close()
+		em.Close()
+	})
+	return &platform{em, srv.URL + emulator.OfficialAccountPrefix}
+}
+
+// fetches returns how many plain tokens the emulator handed out, after
+// every request in service has been answered; it also checks that the
+// request log agrees.
+func (p *platform) fetches(t testing.TB) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := p.TokenFetches(testAppID).Plain
+	logged := 0
+	for _, r := range p.Requests() {
+		if r.Path == "/cgi-bin/token" && r.Status == 200 && r.Errcode == 0 {
+			logged++
+		}
+	}
+	if logged != n {
+		t.Errorf("the emulator counts %d token fetches and logs %d", n, logged)
+	}
+	return n
+}
+
+// call makes a business call with tok and returns its errcode.
+func (p *platform) call(t testing.TB, tok string) int {
+	t.Helper()
+	code, err := businessCall(t.Context(), p.base, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// businessCall counts the permanent library with tok and returns the
+// errcode.
+func businessCall(ctx context.Context, base, tok string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/cgi-bin/material/get_materialcount?access_token="+url.QueryEscape(tok), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		ErrCode int `json:"errcode"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return 0, fmt.Errorf("get_materialcount: %w", err)
+	}
+	return r.ErrCode, nil
+}
+
+// fetcher returns a fetcher of the plain token from the platform.
+func (p *platform) fetcher(t testing.TB, opts ...auth.FetcherOption) auth.Fetcher {
+	t.Helper()
+	f, err := auth.NewOfficialAccount(testAppID, testSecret, append([]auth.FetcherOption{auth.WithBaseURL(p.base)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// logBuffer is a concurrency-safe buffer for a test logger.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) count(s string) int { return strings.Count(l.String(), s) }
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	b := &logBuffer{}
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+}
+
+// blockingFetcher hands out the tokens it is given on its channel, one per
+// fetch, after saying on started that a fetch began.
+type blockingFetcher struct {
+	key     string
+	started chan struct{}
+	tokens  chan auth.Token
+	calls   atomic.Int32
+}
+
+func newBlockingFetcher(key string) *blockingFetcher {
+	return &blockingFetcher{key: key, started: make(chan struct{}, 10), tokens: make(chan auth.Token)}
+}
+
+func (f *blockingFetcher) Key() string { return f.key }
+
+func (f *blockingFetcher) Fetch(ctx context.Context, _ string) (auth.Token, error) {
+	f.calls.Add(1)
+	f.started <- struct{}{}
+	select {
+	case t := <-f.tokens:
+		return t, nil
+	case <-ctx.Done():
+		return auth.Token{}, ctx.Err()
+	}
+}
+
+// receive waits for a value on ch, failing the test after a generous
+// deadline rather than hanging.
+func receive[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	v, _ := receiveOK(t, ch, what)
+	return v
+}
+
+// receiveOK is receive that also reports whether ch was open.
+func receiveOK[T any](t testing.TB, ch <-chan T, what string) (T, bool) {
+	t.Helper()
+	timer := time.NewTimer(60 * time.Second)
+	defer timer.Stop()
+	select {
+	case v, ok := <-ch:
+		return v, ok
+	case <-timer.C:
+		t.Fatalf("no %s within 60 s", what)
+		panic("unreachable")
+	}
+}
+
+type result struct {
+	tok string
+	err error
+}
+
+// tokenAsync calls c.Token in a goroutine.
+func tokenAsync(ctx context.Context, c *auth.Cache) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		tok, err := c.Token(ctx)
+		ch <- result{tok, err}
+	}()
+	return ch
+}

@@ -1,0 +1,495 @@
+// Package redisstore is an auth.SharedStore on Redis: the processes of a
+// fleet that use one account share one access token, and one of them
+// fetches it when it nears expiry or is rejected while the others wait for
+// it.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
+//	store, err := redisstore.New(rdb)
+//	if err != nil { ... }
+//	f, err := auth.NewOfficialAccount(appID, secret)
+//	if err != nil { ... }
+//	oa, err := officialaccount.New(appID, "", officialaccount.WithTokenSource(auth.NewCache(f, auth.WithStore(store))))
+//
+// It takes a redis.UniversalClient, so a single node, Sentinel and Cluster
+// all work. What auth.Cache does over it is told at auth.SharedStore: no
+// round trip while the token in memory is fresh, one fetch per expiry for
+// the whole fleet, and a fetch of its own, never a hang, when Redis is down
+// or slow.
+//
+// # Keys
+//
+// Under a prefix (DefaultPrefix, or WithPrefix), each Cache key (the
+// Fetcher's Key: "officialaccount:token:<appid>",
+// "officialaccount:stable_token:<appid>", "work:<corpid>:<hash of the
+// agent's secret>") has three Redis keys and a hash tag, so that they live
+// in one Cluster slot:
+//
+//	<prefix>{<key>}:token   the token: JSON {"token":..., "expires_at":...}, with a TTL at its expiry
+//	<prefix>{<key>}:lock    the refresh lock: an owner value, with a TTL
+//	<prefix>{<key>}:holder  the owner of the last lock taken, so that a holder whose lock lapsed saves nothing
+//
+// No key holds a secret: a WeCom key holds 16 hex digits of the SHA-256 of
+// the agent's secret, one key per agent. The token key's value is an
+// access token: protect the Redis like the secrets that mint it.
+//
+// The expiry a process reads is its own clock plus the key's remaining TTL,
+// which Redis counts: the processes' clocks need not agree (the expiry is
+// off by the round trips, milliseconds against a margin of minutes). The
+// expires_at in the value is the writer's view, for people reading it. A
+// value that does not decode, or a key of another type, is deleted and
+// reported as absent, so the Cache fetches and replaces it.
+//
+// # The lock
+//
+// TryLock is SET lock owner NX PX ttl, with a random owner per lock; the
+// TTL is the holder's fetch timeout plus three times this store's timeout
+// (its own round trips under the lock). Unlock deletes the lock only if it
+// still holds the owner, and a Lock's Save stores the token only if no
+// other lock was taken since (the holder key), both in Lua scripts run with
+// EVALSHA, falling back to EVAL. WaitUnlock polls the lock's TTL, every
+// few milliseconds at first and then every 50 ms, and never past the lock's
+// lapse.
+//
+// # Timeouts
+//
+// Every call to Redis is bounded by the store's timeout (DefaultTimeout, or
+// WithTimeout) and by the caller's context, whatever the client's own
+// timeouts: a call that outlives them is abandoned to the client, which
+// ends it at its read timeout. Give the client ContextTimeoutEnabled so it
+// ends such calls at once.
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxmaterial/wxmaterial/auth"
+	"github.com/wxmaterial/wxmaterial/internal/redact"
+	"github.com/wxmaterial/wxmaterial/material"
+)
+
+// Defaults of a Store.
+const (
+	// DefaultPrefix starts every key the store writes.
+	DefaultPrefix = "wxmaterial:auth:"
+	// DefaultTimeout bounds each call to Redis.
+	DefaultTimeout = time.Second
+)
+
+const (
+	// noExpiryTTL is the TTL of a token without a known expiry: every key
+	// gets one.
+	noExpiryTTL = 24 * time.Hour
+	// holderTTL is how long the owner of the last lock is remembered:
+	// much longer than any holder may work.
+	holderTTL = 24 * time.Hour
+	// The polling of WaitUnlock: the first interval, doubled up to the
+	// last.
+	pollFirst = 2 * time.Millisecond
+	pollMax   = 50 * time.Millisecond
+)
+
+// Store is an auth.SharedStore on Redis. It is safe for concurrent use;
+// give every Cache of a process the same one, or one each.
+type Store struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+var _ auth.SharedStore = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store) error
+
+// WithPrefix sets the prefix of every key the store writes (default
+// DefaultPrefix), e.g. to keep two environments apart on one Redis. It must
+// not be empty nor contain '{' or '}', which would change the keys' Cluster
+// hash tag.
+func WithPrefix(p string) Option {
+	return func(s *Store) error {
+		if p == "" || strings.ContainsAny(p, "{}") {
+			return fmt.Errorf("redisstore: prefix %q: want a non-empty prefix without '{' or '}': %w", p, material.ErrInvalidInput)
+		}
+		s.prefix = p
+		return nil
+	}
+}
+
+// WithTimeout bounds each call to Redis (default DefaultTimeout). Keep it
+// well under the Cache's fetch timeout: a refresh makes a few calls.
+func WithTimeout(d time.Duration) Option {
+	return func(s *Store) error {
+		if d <= 0 {
+			return fmt.Errorf("redisstore: timeout %v: want a positive duration: %w", d, material.ErrInvalidInput)
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// WithClock sets the clock that turns a key's TTL into an expiry and back
+// (default time.Now). Give the Cache the same clock (auth.WithClock).
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) error {
+		if now == nil {
+			return fmt.Errorf("redisstore: nil clock: %w", material.ErrInvalidInput)
+		}
+		s.now = now
+		return nil
+	}
+}
+
+// WithLogger makes the store log (warn) the values it drops because they do
+// not decode. The default discards. No line holds a token.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) error {
+		if l == nil {
+			return fmt.Errorf("redisstore: nil logger: %w", material.ErrInvalidInput)
+		}
+		s.log = l
+		return nil
+	}
+}
+
+// New returns a Store on rdb. It does not contact Redis.
+func New(rdb redis.UniversalClient, opts ...Option) (*Store, error) {
+	if rdb == nil {
+		return nil, fmt.Errorf("redisstore: nil Redis client: %w", material.ErrInvalidInput)
+	}
+	s := &Store{rdb: rdb, prefix: DefaultPrefix, timeout: DefaultTimeout, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// keys are the Redis keys of one Cache key.
+type keys struct{ token, lock, holder string }
+
+func (s *Store) keys(key string) keys {
+	base := s.prefix + "{" + key + "}"
+	return keys{token: base + ":token", lock: base + ":lock", holder: base + ":holder"}
+}
+
+// TokenKey returns the Redis key that holds the token of the Cache key key,
+// for tools and tests.
+func (s *Store) TokenKey(key string) string { return s.keys(key).token }
+
+// LockKey returns the Redis key of the refresh lock of the Cache key key,
+// for tools and tests.
+func (s *Store) LockKey(key string) string { return s.keys(key).lock }
+
+// value is what the token key holds.
+type value struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+func encode(t auth.Token) (string, error) {
+	b, err := json.Marshal(value{Token: t.Value, ExpiresAt: t.ExpiresAt.UTC()})
+	return string(b), err
+}
+
+// ttl returns the TTL of t's key at now: its remaining life, or noExpiryTTL
+// when its expiry is unknown; ok is false when it has expired.
+func ttl(t auth.Token, now time.Time) (time.Duration, bool) {
+	if t.ExpiresAt.IsZero() {
+		return noExpiryTTL, true
+	}
+	d := t.ExpiresAt.Sub(now)
+	return d, d >= time.Millisecond
+}
+
+// call runs f on a context bounded by the store's timeout and returns when
+// f does or that context ends, whichever is first: a call the client does
+// not cut short is left to end on its own.
+func call[T any](ctx context.Context, s *Store, op, key string, f func(ctx context.Context) (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		v, err := f(ctx)
+		done <- result{v, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		select {
+		case r = <-done: // it ended at the same time
+		default:
+			r.err = ctx.Err()
+		}
+	}
+	if r.err != nil && ctx.Err() != nil && parent.Err() == nil {
+		// The store's timeout ended it, whatever the client said (an I/O
+		// timeout, with ContextTimeoutEnabled).
+		r.err = fmt.Errorf("no answer within %v: %w", s.timeout, ctx.Err())
+	}
+	if r.err != nil {
+		var zero T
+		return zero, fmt.Errorf("redisstore: %s %s: %w", op, key, redact.Error(r.err))
+	}
+	return r.v, nil
+}
+
+// loadScript returns the token key's value and TTL in ms; it deletes a key
+// of another type and returns wrongType for its TTL.
+var loadScript = redis.NewScript(`
+local t = redis.call('TYPE', KEYS[1])
+t = t.ok or t
+if t == 'none' then return false end
+if t ~= 'string' then
+	redis.call('DEL', KEYS[1])
+	return {'', -3}
+end
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
+`)
+
+// dropScript deletes the token key if it still holds ARGV[1], a value that
+// did not decode.
+var dropScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// Load returns the token saved under key, its expiry on the store's clock
+// from the key's TTL. A value that does not decode is deleted and reported
+// as absent.
+func (s *Store) Load(ctx context.Context, key string) (auth.Token, bool, error) {
+	k := s.keys(key)
+	// The TTL is measured after now, which errs on the early side.
+	now := s.now()
+	reply, err := call(ctx, s, "load", k.token, func(ctx context.Context) ([]any, error) {
+		v, err := loadScript.Run(ctx, s.rdb, []string{k.token}).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, ok := v.([]any)
+		if !ok || len(r) != 2 {
+			return nil, fmt.Errorf("unexpected reply of type %T", v)
+		}
+		return r, nil
+	})
+	if err != nil || reply == nil {
+		return auth.Token{}, false, err
+	}
+	raw, _ := reply[0].(string)
+	pttl, _ := reply[1].(int64)
+	t, problem := decode(raw, pttl, now)
+	if problem == "" {
+		return t, true, nil
+	}
+	// Never trusted: drop it (unless it changed meanwhile) so that the
+	// Cache fetches a token and replaces it.
+	if pttl != wrongType {
+		_, err = call(ctx, s, "drop", k.token, func(ctx context.Context) (any, error) {
+			return nil, dropScript.Run(ctx, s.rdb, []string{k.token}, raw).Err()
+		})
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "redisstore: dropped a token value that does not decode",
+		slog.String("key", k.token), slog.String("problem", problem), slog.Int("bytes", len(raw)), slog.Bool("deleted", err == nil))
+	return auth.Token{}, false, err
+}
+
+// wrongType is the TTL loadScript returns for a key of another type.
+const wrongType = -3
+
+// decode reads a token key's value and TTL (ms), or says what is wrong.
+func decode(raw string, pttl int64, now time.Time) (auth.Token, string) {
+	var v value
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	switch {
+	case pttl == wrongType:
+		return auth.Token{}, "a key of another type (deleted)"
+	case raw == "":
+		return auth.Token{}, "empty value"
+	case dec.Decode(&v) != nil || dec.More():
+		return auth.Token{}, "not the JSON of a token"
+	case v.Token == "":
+		return auth.Token{}, "no token"
+	case pttl <= 0:
+		return auth.Token{}, "no TTL"
+	}
+	t := auth.Token{Value: v.Token}
+	if !v.ExpiresAt.IsZero() {
+		t.ExpiresAt = now.Add(time.Duration(pttl) * time.Millisecond)
+	}
+	return t, ""
+}
+
+// Save stores t under key with a TTL at its expiry, replacing whatever was
+// there; an expired t deletes the key.
+func (s *Store) Save(ctx context.Context, key string, t auth.Token) error {
+	k := s.keys(key)
+	raw, err := encode(t)
+	if err != nil {
+		return fmt.Errorf("redisstore: save %s: %w", k.token, err)
+	}
+	d, live := ttl(t, s.now())
+	_, err = call(ctx, s, "save", k.token, func(ctx context.Context) (any, error) {
+		if !live {
+			return nil, s.rdb.Del(ctx, k.token).Err()
+		}
+		return nil, s.rdb.Set(ctx, k.token, raw, d).Err()
+	})
+	return err
+}
+
+// casScript deletes the token key if its value holds the token ARGV[1].
+var casScript = redis.NewScript(`
+local t = redis.call('TYPE', KEYS[1])
+t = t.ok or t
+if t ~= 'string' then return 0 end
+local ok, v = pcall(cjson.decode, redis.call('GET', KEYS[1]))
+if ok and type(v) == 'table' and v.token == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// CompareAndDelete deletes key's token if it is value, in one script, and
+// reports whether it did.
+func (s *Store) CompareAndDelete(ctx context.Context, key, value string) (bool, error) {
+	k := s.keys(key)
+	n, err := call(ctx, s, "compare-and-delete", k.token, func(ctx context.Context) (int64, error) {
+		return casScript.Run(ctx, s.rdb, []string{k.token}, value).Int64()
+	})
+	return n == 1, err
+}
+
+// lockScript takes the lock (KEYS[1]) for ARGV[1] with a TTL of ARGV[2]
+// ms, and records ARGV[1] as the last holder (KEYS[2]) for ARGV[3] ms.
+var lockScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+	redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+	return 1
+end
+return 0
+`)
+
+// TryLock takes the refresh lock of key for hold plus three times the
+// store's timeout, or returns nil, nil when another holds it.
+func (s *Store) TryLock(ctx context.Context, key string, hold time.Duration) (auth.Lock, error) {
+	k := s.keys(key)
+	owner, err := newOwner()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: lock %s: %w", k.lock, err)
+	}
+	ttl := max(hold, 0) + 3*s.timeout
+	n, err := call(ctx, s, "lock", k.lock, func(ctx context.Context) (int64, error) {
+		return lockScript.Run(ctx, s.rdb, []string{k.lock, k.holder}, owner, ttl.Milliseconds(), holderTTL.Milliseconds()).Int64()
+	})
+	if err != nil || n != 1 {
+		return nil, err
+	}
+	return &lock{s: s, k: k, owner: owner}, nil
+}
+
+func newOwner() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// WaitUnlock polls the lock of key until it is gone, every few ms at
+// first, then every pollMax, never past the lock's TTL.
+func (s *Store) WaitUnlock(ctx context.Context, key string) error {
+	k := s.keys(key)
+	interval := pollFirst
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		left, err := call(ctx, s, "wait", k.lock, func(ctx context.Context) (time.Duration, error) {
+			return s.rdb.PTTL(ctx, k.lock).Result()
+		})
+		if err != nil {
+			return err
+		}
+		// -2 ms: no key; -1 ms: a lock without TTL, not ours to wait on.
+		if left <= 0 {
+			return nil
+		}
+		timer.Reset(min(interval, left))
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return fmt.Errorf("redisstore: wait %s: %w", k.lock, ctx.Err())
+		}
+		interval = min(2*interval, pollMax)
+	}
+}
+
+// lock is a refresh lock held by owner.
+type lock struct {
+	s     *Store
+	k     keys
+	owner string
+}
+
+// saveScript sets the token (KEYS[1]) to ARGV[2] for ARGV[3] ms if ARGV[1]
+// took the last lock (KEYS[2]).
+var saveScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
+// Save stores t if no other lock was taken since this one.
+func (l *lock) Save(ctx context.Context, t auth.Token) (bool, error) {
+	raw, err := encode(t)
+	if err != nil {
+		return false, fmt.Errorf("redisstore: save %s: %w", l.k.token, err)
+	}
+	d, live := ttl(t, l.s.now())
+	if !live {
+		return false, nil
+	}
+	n, err := call(ctx, l.s, "save", l.k.token, func(ctx context.Context) (int64, error) {
+		return saveScript.Run(ctx, l.s.rdb, []string{l.k.token, l.k.holder}, l.owner, raw, d.Milliseconds()).Int64()
+	})
+	return n == 1, err
+}
+
+// unlockScript deletes the lock if it still holds ARGV[1].
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// Unlock releases the lock if it is still this one.
+func (l *lock) Unlock(ctx context.Context) error {
+	_, err := call(ctx, l.s, "unlock", l.k.lock, func(ctx context.Context) (any, error) {
+		return nil, unlockScript.Run(ctx, l.s.rdb, []string{l.k.lock}, l.owner).Err()
+	})
+	return err
+}

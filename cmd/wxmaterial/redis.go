@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxmaterial/wxmaterial/auth"
+	"github.com/wxmaterial/wxmaterial/auth/redisstore"
+	"github.com/wxmaterial/wxmaterial/internal/redact"
+	"github.com/wxmaterial/wxmaterial/material"
+)
+
+// Sharing the fleet's token: with --redis (or $WXMATERIAL_REDIS_URL) the
+// tool keeps its token in the Redis that the account's servers use with
+// auth/redisstore, so a run takes their token instead of fetching one (a
+// fetch of the plain token would rotate theirs out).
+const (
+	envRedisURL    = "WXMATERIAL_REDIS_URL"
+	envRedisPrefix = "WXMATERIAL_REDIS_PREFIX"
+)
+
+// registerRedis defines --redis on fs.
+func (g *globals) registerRedis(fs *flag.FlagSet) {
+	fs.StringVar(&g.redisURL, "redis", g.redisURL, "share the account's access token with the servers that keep it in the Redis at `URL` "+
+		"(redis://[user:password@]host:port/db, rediss://... or unix:///path?db=N; default $"+envRedisURL+
+		", which keeps a password out of the process list; keys under $"+envRedisPrefix+", default "+redisstore.DefaultPrefix+")")
+}
+
+// fleetStable reports whether acc fetches the stable token.
+func fleetStable(acc account) bool { return !acc.plain }
+
+// fleetTokens returns acc's token source over the Redis of --redis or
+// $WXMATERIAL_REDIS_URL, and a function that closes its client; nil, nil,
+// nil when neither is given. The source works without Redis too: when
+// Redis is down, it fetches on its own and warns on stderr.
+func (a *app) fleetTokens(acc account, log *slog.Logger) (auth.TokenSource, func() error, error) {
+	raw := a.g.redisURL
+	if raw == "" {
+		raw = strings.TrimSpace(a.getenv(envRedisURL))
+	}
+	if raw == "" {
+		return nil, nil, nil
+	}
+	opt, err := parseRedisURL(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	var sopts []redisstore.Option
+	if p := a.getenv(envRedisPrefix); p != "" {
+		sopts = append(sopts, redisstore.WithPrefix(p))
+	}
+	warn := log
+	if warn == nil {
+		// Without -v the tool still says that it could not use Redis.
+		warn = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		redis.SetLogger(quietRedis{}) // its dial errors: the warning says what matters
+	}
+	rdb := redis.NewClient(opt)
+	store, err := redisstore.New(rdb, append(sopts, redisstore.WithLogger(warn))...)
+	if err != nil {
+		rdb.Close()
+		return nil, nil, usagef("$%s: %v", envRedisPrefix, err)
+	}
+	var fopts []auth.FetcherOption
+	if acc.baseURL != "" {
+		fopts = append(fopts, auth.WithBaseURL(acc.baseURL))
+	}
+	if log != nil {
+		fopts = append(fopts, auth.WithFetcherLogger(log))
+	}
+	var f auth.Fetcher
+	switch {
+	case acc.platform == material.WeCom:
+		f, err = auth.NewWork(acc.corpID, acc.secret, fopts...)
+	case fleetStable(acc):
+		f, err = auth.NewStable(acc.appID, acc.secret, fopts...)
+	default:
+		f, err = auth.NewOfficialAccount(acc.appID, acc.secret, fopts...)
+	}
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return auth.NewCache(f, auth.WithStore(store), auth.WithLogger(warn)), rdb.Close, nil
+}
+
+// parseRedisURL reads a --redis URL into client options with short
+// timeouts (unless the URL sets them) that follow the context. Its errors
+// never hold the URL's password.
+func parseRedisURL(raw string) (*redis.Options, error) {
+	const want = "want redis://[user:password@]host:port/db, rediss://... or unix:///path?db=N"
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, usagef("--redis: not a URL (%s)", want)
+	}
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		msg := err.Error()
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = redact.Secrets(msg, p, url.QueryEscape(p), url.PathEscape(p))
+		}
+		return nil, usagef("--redis %s: %s (%s)", u.Redacted(), msg, want)
+	}
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = 2 * time.Second
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = 2 * time.Second
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = 2 * time.Second
+	}
+	opt.ContextTimeoutEnabled = true
+	return opt, nil
+}
+
+// quietRedis discards the Redis client's own log lines.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
