@@ -16,54 +16,77 @@ import (
 
 // TestRedisSharesTheFleetToken: with --redis (or $WXMATERIAL_REDIS_URL)
 // a run takes the token that the account's servers keep in Redis instead
-// of fetching one, and a token a run fetched is there for the servers.
-// The runs use --stable-token, which the servers here use too.
+// of fetching one, and a token a run fetched is there for the servers. With
+// the plain token, this is what keeps a run from rotating the token the
+// servers use: every fetch of a plain token replaces the one before.
 func TestRedisSharesTheFleetToken(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
-	rs := redistest.Start(t, redistest.WithTCP())
-	env, flags := s.oa("", "")
-	flags = append(flags, "--stable-token")
-	// A server of the fleet: a Cache of the stable token over the same
-	// Redis, with the default key prefix the tool uses too.
-	store, err := redisstore.New(rs.Client(t, 0))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		flag    string // the tool's token flag
+		fetcher func(appID, secret string, opts ...auth.FetcherOption) (auth.Fetcher, error)
+		fetches func(emulator.TokenStats) int
+	}{
+		{name: "stable token", flag: "--stable-token",
+			fetcher: func(appID, secret string, opts ...auth.FetcherOption) (auth.Fetcher, error) {
+				return auth.NewStable(appID, secret, opts...)
+			},
+			fetches: func(s emulator.TokenStats) int { return s.Stable }},
+		{name: "plain token", flag: "--plain-token",
+			fetcher: func(appID, secret string, opts ...auth.FetcherOption) (auth.Fetcher, error) {
+				return auth.NewOfficialAccount(appID, secret, opts...)
+			},
+			fetches: func(s emulator.TokenStats) int { return s.Plain }},
 	}
-	f, err := auth.NewStable(emulator.DemoAppID, emulator.DemoAppSecret, auth.WithBaseURL(s.url+emulator.OfficialAccountPrefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := auth.NewCache(f, auth.WithStore(store))
-	stableFetches := func() int {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Settle(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return s.TokenFetches(emulator.DemoAppID).Stable
-	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t)
+			rs := redistest.Start(t, redistest.WithTCP())
+			env, flags := s.oa("", "")
+			flags = append(flags, tt.flag)
+			// A server of the fleet: a Cache over the same Redis, with the
+			// default key prefix the tool uses too.
+			store, err := redisstore.New(rs.Client(t, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := tt.fetcher(emulator.DemoAppID, emulator.DemoAppSecret, auth.WithBaseURL(s.url+emulator.OfficialAccountPrefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			server := auth.NewCache(f, auth.WithStore(store))
+			fetches := func() int {
+				t.Helper()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := s.Settle(ctx); err != nil {
+					t.Fatal(err)
+				}
+				return tt.fetches(s.TokenFetches(emulator.DemoAppID))
+			}
 
-	// The tool runs first, cold: it fetches and saves.
-	cli(t, env, append(flags, "--redis", rs.URL(0), "count")...).ok(t)
-	if n := stableFetches(); n != 1 {
-		t.Fatalf("%d token fetches after the first run, want 1", n)
-	}
-	// The server takes that token from Redis.
-	if _, err := server.Token(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	// More runs, by flag and by environment: no fetch.
-	cli(t, env, append(flags, "--redis", rs.URL(0), "count")...).ok(t)
-	cli(t, append(env, "WXMATERIAL_REDIS_URL="+rs.URL(0)), append(flags, "count")...).ok(t)
-	if n := stableFetches(); n != 1 {
-		t.Errorf("%d token fetches after three runs and a server, want 1", n)
-	}
-	// Without --redis a run fetches its own.
-	cli(t, env, append(flags, "count")...).ok(t)
-	if n := stableFetches(); n != 2 {
-		t.Errorf("%d token fetches after a run without Redis, want 2", n)
+			// The tool runs first, cold: it fetches and saves.
+			cli(t, env, append(flags, "--redis", rs.URL(0), "count")...).ok(t)
+			if n := fetches(); n != 1 {
+				t.Fatalf("%d token fetches after the first run, want 1", n)
+			}
+			// The server takes that token from Redis.
+			if _, err := server.Token(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			// More runs, by flag and by environment: no fetch.
+			cli(t, env, append(flags, "--redis", rs.URL(0), "count")...).ok(t)
+			cli(t, append(env, "WXMATERIAL_REDIS_URL="+rs.URL(0)), append(flags, "count")...).ok(t)
+			if n := fetches(); n != 1 {
+				t.Errorf("%d token fetches after three runs and a server, want 1", n)
+			}
+			// Without --redis a run fetches its own.
+			cli(t, env, append(flags, "count")...).ok(t)
+			if n := fetches(); n != 2 {
+				t.Errorf("%d token fetches after a run without Redis, want 2", n)
+			}
+		})
 	}
 }
 
