@@ -150,10 +150,23 @@
 // Redacted, Content-Length, Transfer-Encoding, each multipart part (form
 // name, filename as sent, content type, size, SHA-256, small field values),
 // the JSON body with secret fields redacted, and the answered status and
-// errcode. ResetRequests empties it. A call is logged when the emulator is
-// done with it, which can be just after the client has read the whole
-// reply: Settle(ctx) waits until no request is in service, so a test calls
-// it before reading the log.
+// errcode, and Seq, its arrival number. ResetRequests empties it.
+//
+// Tests that read the log follow three rules, because a call is logged when
+// the emulator is done with it, which can be after the client has read the
+// whole reply (or, for a dropped connection, after the client has already
+// retried):
+//
+//  1. Call Settle(ctx) before Requests and before ResetRequests: it waits
+//     until no request is in service, so every answered call is in the log
+//     and none arrives after a reset.
+//  2. The log is in completion order, which the emulator does not tie to
+//     the order requests were sent. To assert the order a client sent its
+//     requests, sort by Seq (slices.SortFunc); otherwise compare without
+//     order (counts, or both sides sorted by a key).
+//  3. Settle between two calls when a test needs the first logged before
+//     the second starts; a download still held open keeps its request in
+//     service, so close it first.
 //
 // # Storage
 //

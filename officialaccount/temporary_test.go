@@ -78,7 +78,7 @@ func TestDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.emu.ResetRequests()
+	e.resetLog()
 
 	c, err := e.c.Download(t.Context(), img.ID)
 	if err != nil {

@@ -55,7 +55,7 @@ func TestNewRefuses(t *testing.T) {
 func TestTokenSource(t *testing.T) {
 	e := newEnv(t, nil)
 	token := fetchToken(t, e)
-	e.emu.ResetRequests()
+	e.resetLog(t)
 	c, err := work.New(corpID, agentID, "", work.WithBaseURL(e.srv.URL+"/work"), work.WithTokenSource(auth.Static(token)))
 	if err != nil {
 		t.Fatal(err)
