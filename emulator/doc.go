@@ -215,6 +215,10 @@
 //     disagree); uploadnews needs temporary thumbs or images.
 //   - upload_attachment: attachment_type other than 1 or 2 answers 40058;
 //     attachment_type 1 (Moments) refuses files with 40005.
+//   - A WeCom media part may carry filelength=N in its Content-Disposition
+//     (the upload pages ask for it); an N other than the part's size in
+//     bytes answers CodeFileLengthMismatch (40006). A part without it is
+//     accepted, and the Official Account ignores it.
 //
 // # Where the emulator differs from the real services
 //

@@ -24,7 +24,9 @@ type upload struct {
 type mediaPart struct {
 	filename    string // raw filename parameter
 	hasFilename bool
-	starOnly    bool // only an RFC 2231 filename* was sent
+	starOnly    bool   // only an RFC 2231 filename* was sent
+	fileLength  string // the filelength parameter as sent (WeCom)
+	hasLength   bool
 	contentType string
 	size        int64
 	sha256, md5 string
@@ -76,6 +78,7 @@ func (c *call) readUpload(storeLimit int64) (*upload, bool) {
 		if lp.FormName == "media" && u.media == nil {
 			mp = &mediaPart{filename: lp.FileName, hasFilename: hasName && lp.FileName != "",
 				starOnly: !hasName && lp.FileNameStar != "", contentType: lp.ContentType}
+			mp.fileLength, mp.hasLength = params["filelength"]
 			mp.blob, err = c.e.blobs.create()
 			if err != nil {
 				u.abort()

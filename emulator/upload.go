@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -75,6 +77,9 @@ func (c *call) checkUpload(u *upload, r rule) (string, bool) {
 		return "", false
 	case strings.ContainsAny(m.filename, `/\`):
 		c.failHint(codeMissingMedia, "", "the filename must be a base name, not a path")
+		return "", false
+	case c.platform == Work && m.hasLength && m.fileLength != strconv.FormatInt(m.size, 10):
+		c.failHint(CodeFileLengthMismatch, "", fmt.Sprintf("filelength %q is not the part's size, %d bytes", m.fileLength, m.size))
 		return "", false
 	case m.size == 0:
 		c.fail(codeEmptyMedia, "")
