@@ -127,8 +127,9 @@
 //
 // WeCom media/get honours a single "Range: bytes=..." with 206,
 // Content-Range and Accept-Ranges (416 past the end; other forms are
-// ignored), and answers 830002 when media larger than 20 MB would be sent
-// whole or in a chunk larger than 20 MB.
+// ignored), and answers 830002 when media larger than 20 MiB would be sent
+// whole or in a chunk larger than 20 MiB; WithRangeChunkLimit sets another
+// limit (20_000_000, the decimal reading of WeCom's "20M", for one).
 //
 // # Faults
 //
