@@ -100,7 +100,12 @@
 // Account's temporary, permanent and uploadimg limits; WeCom's limits, its
 // more-than-5-bytes rule (40006) and AMR-only voice (301017)); the format is
 // judged by the file's first bytes and by its extension, and both must be
-// accepted. AMR voices longer than 60 s answer 45007.
+// accepted. A voice that plays longer than 60 s answers 45007, whatever its
+// format: the length is measured from the headers as the upload streams in
+// (AMR frame headers; an MP3's Xing, Info or VBRI frame count, or else its
+// frame headers after any ID3v2 tag; a WAV's fmt byte rate and data size;
+// a WMA's play duration minus preroll). A voice whose length its headers do
+// not tell is accepted.
 //
 // Official Account temporary uploads answer {type, media_id, created_at} with
 // created_at a number; a thumb answers thumb_media_id instead of media_id (as
@@ -227,8 +232,9 @@
 //     errcode. Wrong HTTP methods answer 43001/43002 on both platforms.
 //   - Media bytes are stored and returned as uploaded: nothing is transcoded
 //     (media/get/jssdk labels the voice as voice/speex but sends the same
-//     bytes), images are not re-encoded, and only AMR durations are
-//     measured (MP3, WAV and WMA voices are not checked against 60 s).
+//     bytes), and images are not re-encoded. Voice lengths come from the
+//     headers, not from decoding: a file whose headers lie is measured by
+//     what they say.
 //   - Media URLs point at the emulator, not at mmbiz.qpic.cn or a CDN.
 //   - The Official Account's media/get ignores Range; WeCom's supports one
 //     range per request.
