@@ -25,9 +25,10 @@ type Rule struct {
 	Source      string        // where the numbers come from (the upstream page; see docs/limits.md)
 }
 
-// Rules are the current limits of both platforms (api-spec.md §4, current
-// values; older documents gave smaller ones). A kind absent from an API is
-// unsupported there.
+// Rules are the current limits of both platforms (the current upstream
+// pages; older ones gave smaller values). A kind absent from an API is
+// unsupported there. docs/limits.md lists them with their sources and says
+// how each is checked.
 var Rules = []Rule{
 	// Official Account temporary media (media/upload).
 	{OfficialAccount, APITemporary, KindImage, 1, 10 * mb, []Format{FormatJPEG, FormatPNG, FormatGIF}, 0, "OA uploadtempmedia"},
