@@ -312,7 +312,7 @@ func TestPrepareOneShotVoice(t *testing.T) {
 		if err := rule.Validate(src); err != nil {
 			t.Fatalf("Validate: %v", err)
 		}
-		if got := readSource(t, src); !bytes.Equal(got, over) {
+		if got := readAll(t, src); !bytes.Equal(got, over) {
 			t.Errorf("the source yields %d bytes after Validate, want its %d", len(got), len(over))
 		}
 	})
@@ -351,7 +351,7 @@ func TestPrepareOneShotVoice(t *testing.T) {
 					t.Errorf("prepared %q of %d bytes, replayable %v", src.Name(), src.Size(), src.Replayable())
 				}
 				for range 2 {
-					if got := readSource(t, src); !bytes.Equal(got, tt.want) {
+					if got := readAll(t, src); !bytes.Equal(got, tt.want) {
 						t.Errorf("the prepared source yields %d bytes, want the %d sent", len(got), len(tt.want))
 					}
 				}
@@ -362,20 +362,6 @@ func TestPrepareOneShotVoice(t *testing.T) {
 			}
 		})
 	}
-}
-
-func readSource(t *testing.T, src material.Source) []byte {
-	t.Helper()
-	rc, err := src.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // fuzzFormats are the formats FuzzMeasureDuration picks from.

@@ -29,17 +29,7 @@ import (
 func BenchmarkDownload(b *testing.B) {
 	for _, size := range []int64{30 << 20, 60 << 20} {
 		b.Run(fmt.Sprintf("%dMB", size>>20), func(b *testing.B) {
-			emu := emulator.New(emulator.WithDiscard())
-			b.Cleanup(func() { emu.Close() })
-			if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
-				b.Fatal(err)
-			}
-			srv := httptest.NewServer(emu)
-			b.Cleanup(srv.Close)
-			id, err := emu.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
-			if err != nil {
-				b.Fatal(err)
-			}
+			srv, id := benchServer(b, size)
 			hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 			c, err := work.New(corpID, agentID, secret, work.WithBaseURL(srv.URL+"/work"), work.WithHTTPClient(hc))
 			if err != nil {
@@ -137,21 +127,12 @@ func BenchmarkChunkSize(b *testing.B) {
 		name  string
 		chunk int64
 	}{{"10MB", 10_000_000}, {"16MiB", 16 << 20}, {"19MB", 19_000_000}}
-	emu := emulator.New(emulator.WithDiscard())
-	b.Cleanup(func() { emu.Close() })
-	if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	b.Cleanup(srv.Close)
-	id, err := emu.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, id := benchServer(b, size)
 	ctx := context.Background()
 	clients := make([]*work.Client, len(sizes))
 	for i, s := range sizes {
 		hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		var err error
 		if clients[i], err = work.New(corpID, agentID, secret, work.WithBaseURL(srv.URL+"/work"), work.WithHTTPClient(hc), work.WithChunkSize(s.chunk)); err != nil {
 			b.Fatal(err)
 		}
@@ -187,4 +168,21 @@ func BenchmarkChunkSize(b *testing.B) {
 			b.ReportMetric(float64(spent[i])/float64(spent[0]), s.name+"/10MB")
 		}
 	}
+}
+
+// benchServer serves an emulator in discard mode holding a temporary WeCom
+// file of size bytes (zeros) and returns the server and the media id.
+func benchServer(b *testing.B, size int64) (*httptest.Server, string) {
+	emu := emulator.New(emulator.WithDiscard())
+	b.Cleanup(func() { emu.Close() })
+	if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	b.Cleanup(srv.Close)
+	id, err := emu.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv, id
 }
