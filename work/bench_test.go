@@ -36,17 +36,7 @@ func BenchmarkDownload(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			client := func() {
-				content, err := c.Download(ctx, id)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n, err := io.Copy(io.Discard, content)
-				content.Close()
-				if err != nil || n != size {
-					b.Fatalf("client: %d bytes, %v", n, err)
-				}
-			}
+			client := func() { downloadAll(b, ctx, c, id, size) }
 			token := rawToken(b, hc, srv.URL)
 			raw := func() {
 				for off := int64(0); off < size; off += transport.DefaultChunkSize {
@@ -139,15 +129,7 @@ func BenchmarkChunkSize(b *testing.B) {
 	}
 	download := func(c *work.Client) time.Duration {
 		began := time.Now()
-		content, err := c.Download(ctx, id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, err := io.Copy(io.Discard, content)
-		content.Close()
-		if err != nil || n != size {
-			b.Fatalf("%d bytes, %v", n, err)
-		}
+		downloadAll(b, ctx, c, id, size)
 		return time.Since(began)
 	}
 	for _, c := range clients { // warm up: tokens, connections
@@ -185,4 +167,17 @@ func benchServer(b *testing.B, size int64) (*httptest.Server, string) {
 		b.Fatal(err)
 	}
 	return srv, id
+}
+
+// downloadAll downloads id with c into io.Discard and checks its size.
+func downloadAll(b *testing.B, ctx context.Context, c *work.Client, id string, size int64) {
+	content, err := c.Download(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, content)
+	content.Close()
+	if err != nil || n != size {
+		b.Fatalf("download: %d bytes, %v; want %d", n, err, size)
+	}
 }

@@ -169,20 +169,27 @@ func TestDownloadChunkLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := e.c.Download(t.Context(), id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, n := sha(t, c)
-			c.Close()
-			want := sha256.Sum256(data)
-			if got != hex.EncodeToString(want[:]) || n != int64(tt.size) || c.Size != int64(tt.size) {
-				t.Errorf("read %d bytes (Size %d) with SHA-256 %s, want the %d bytes of the file", n, c.Size, got, tt.size)
-			}
+			sameDownload(t, e, id, data)
 			if diff := cmp.Diff(tt.want, getsOf(e)); diff != "" {
 				t.Errorf("media/get requests (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// sameDownload downloads id and checks that the Content's size and bytes
+// are data's.
+func sameDownload(t *testing.T, e *env, id string, data []byte) {
+	t.Helper()
+	c, err := e.c.Download(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, n := sha(t, c)
+	c.Close()
+	want := sha256.Sum256(data)
+	if got != hex.EncodeToString(want[:]) || n != int64(len(data)) || c.Size != int64(len(data)) {
+		t.Errorf("read %d bytes (Size %d) with SHA-256 %.12s, want the %d bytes of the file", n, c.Size, got, len(data))
 	}
 }
 
@@ -207,16 +214,7 @@ func TestDownloadResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.emu.Inject(emulator.Fault{Path: "/cgi-bin/media/get", Action: tt.action})
-			c, err := e.c.Download(t.Context(), id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, n := sha(t, c)
-			c.Close()
-			want := sha256.Sum256(data)
-			if got != hex.EncodeToString(want[:]) || n != size {
-				t.Errorf("read %d bytes that differ from the %d of the file", n, size)
-			}
+			sameDownload(t, e, id, data)
 			gets := getsOf(e) // in the order they arrived
 			if len(gets) != 2 || gets[0].Range != "" || !gets[0].Fault {
 				t.Fatalf("media/get requests = %+v, want the cut one and one resumption", gets)
