@@ -36,6 +36,11 @@ const (
 	// CodeWorkInvalidToken answers a WeCom business call with a token the
 	// platform never issued.
 	CodeWorkInvalidToken = 40014
+	// CodeFileLengthMismatch answers a WeCom upload whose media part gives
+	// a filelength (in its Content-Disposition) other than the part's size.
+	// The pages ask for filelength but name no code for a wrong one; 40006
+	// is WeCom's "invalid file size".
+	CodeFileLengthMismatch = 40006
 	// CodeRevokedToken answers a business call with a token that was revoked
 	// early (RevokeToken, the Revoke fault, a forced stable_token refresh is
 	// not this: that one answers CodeOAInvalidToken).

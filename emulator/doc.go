@@ -114,7 +114,12 @@
 // Account's temporary, permanent and uploadimg limits; WeCom's limits, its
 // more-than-5-bytes rule (40006) and AMR-only voice (301017)); the format is
 // judged by the file's first bytes and by its extension, and both must be
-// accepted. AMR voices longer than 60 s answer 45007.
+// accepted. A voice that plays longer than 60 s answers 45007, whatever its
+// format: the length is measured from the headers as the upload streams in
+// (AMR frame headers; an MP3's Xing, Info or VBRI frame count, or else its
+// frame headers after any ID3v2 tag; a WAV's fmt byte rate and data size;
+// a WMA's play duration minus preroll). A voice whose length its headers do
+// not tell is accepted.
 //
 // Official Account temporary uploads answer {type, media_id, created_at} with
 // created_at a number; a thumb answers thumb_media_id instead of media_id (as
@@ -141,8 +146,9 @@
 //
 // WeCom media/get honours a single "Range: bytes=..." with 206,
 // Content-Range and Accept-Ranges (416 past the end; other forms are
-// ignored), and answers 830002 when media larger than 20 MB would be sent
-// whole or in a chunk larger than 20 MB.
+// ignored), and answers 830002 when media larger than 20 MiB would be sent
+// whole or in a chunk larger than 20 MiB; WithRangeChunkLimit sets another
+// limit (20_000_000, the decimal reading of WeCom's "20M", for one).
 //
 // # Faults
 //
@@ -165,10 +171,23 @@
 // Redacted, Content-Length, Transfer-Encoding, each multipart part (form
 // name, filename as sent, content type, size, SHA-256, small field values),
 // the JSON body with secret fields redacted, and the answered status and
-// errcode. ResetRequests empties it. A call is logged when the emulator is
-// done with it, which can be just after the client has read the whole
-// reply: Settle(ctx) waits until no request is in service, so a test calls
-// it before reading the log.
+// errcode, and Seq, its arrival number. ResetRequests empties it.
+//
+// Tests that read the log follow three rules, because a call is logged when
+// the emulator is done with it, which can be after the client has read the
+// whole reply (or, for a dropped connection, after the client has already
+// retried):
+//
+//  1. Call Settle(ctx) before Requests and before ResetRequests: it waits
+//     until no request is in service, so every answered call is in the log
+//     and none arrives after a reset.
+//  2. The log is in completion order, which the emulator does not tie to
+//     the order requests were sent. To assert the order a client sent its
+//     requests, sort by Seq (slices.SortFunc); otherwise compare without
+//     order (counts, or both sides sorted by a key).
+//  3. Settle between two calls when a test needs the first logged before
+//     the second starts; a download still held open keeps its request in
+//     service, so close it first.
 //
 // # Storage
 //
@@ -217,6 +236,10 @@
 //     disagree); uploadnews needs temporary thumbs or images.
 //   - upload_attachment: attachment_type other than 1 or 2 answers 40058;
 //     attachment_type 1 (Moments) refuses files with 40005.
+//   - A WeCom media part may carry filelength=N in its Content-Disposition
+//     (the upload pages ask for it); an N other than the part's size in
+//     bytes answers CodeFileLengthMismatch (40006). A part without it is
+//     accepted, and the Official Account ignores it.
 //
 // # Where the emulator differs from the real services
 //
@@ -224,8 +247,9 @@
 //     errcode. Wrong HTTP methods answer 43001/43002 on both platforms.
 //   - Media bytes are stored and returned as uploaded: nothing is transcoded
 //     (media/get/jssdk labels the voice as voice/speex but sends the same
-//     bytes), images are not re-encoded, and only AMR durations are
-//     measured (MP3, WAV and WMA voices are not checked against 60 s).
+//     bytes), and images are not re-encoded. Voice lengths come from the
+//     headers, not from decoding: a file whose headers lie is measured by
+//     what they say.
 //   - Media URLs point at the emulator, not at mmbiz.qpic.cn or a CDN.
 //   - The Official Account's media/get ignores Range; WeCom's supports one
 //     range per request.

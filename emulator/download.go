@@ -10,15 +10,20 @@ import (
 	"time"
 )
 
-// maxWorkChunk is the largest piece of a WeCom media that media/get sends:
+// chunkLimit is the largest piece of a WeCom media that media/get sends:
 // larger media must be fetched with Range chunks of at most this size, else
-// 830002.
-const maxWorkChunk = 20 * mb
+// 830002 (WithRangeChunkLimit).
+func (e *Emulator) chunkLimit() int64 {
+	if e.cfg.chunkLimit > 0 {
+		return e.cfg.chunkLimit
+	}
+	return DefaultRangeChunkLimit
+}
 
 // sendMedia streams a media record's bytes from storage. With ranges (WeCom)
 // it honours a single "Range: bytes=..." with 206 and Content-Range, always
-// sends Accept-Ranges, and answers 830002 when more than 20 MB would be sent
-// at once.
+// sends Accept-Ranges, and answers 830002 when more than the chunk limit
+// would be sent at once.
 func (c *call) sendMedia(m mediaRec, contentType, disposition string, ranges bool) {
 	start, length, partial := int64(0), m.Size, false
 	if ranges {
@@ -33,7 +38,7 @@ func (c *call) sendMedia(m mediaRec, contentType, disposition string, ranges boo
 				start, length, partial = a, n, true
 			}
 		}
-		if m.Size > maxWorkChunk && length > maxWorkChunk {
+		if limit := c.e.chunkLimit(); m.Size > limit && length > limit {
 			c.fail(codeJobTooLargeForGet, "")
 			return
 		}

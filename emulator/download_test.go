@@ -166,3 +166,47 @@ func TestHDVoice(t *testing.T) {
 		wantCode(t, v.getJSON(withToken(p.base+"/cgi-bin/media/get/jssdk", p.tok, "media_id", img)), 40007)
 	}
 }
+
+// TestRangeChunkLimit: WithRangeChunkLimit moves the size above which WeCom
+// media/get answers 830002 to a whole-file request or an oversized chunk.
+func TestRangeChunkLimit(t *testing.T) {
+	const limit = 5_000_000
+	tests := []struct {
+		name   string
+		size   int
+		rng    string
+		status int
+		code   int
+	}{
+		{name: "at the limit, whole", size: limit, status: 200},
+		{name: "over the limit, whole", size: limit + 1, status: 200, code: 830002},
+		{name: "over the limit, open-ended range", size: limit + 1, rng: "bytes=0-", status: 200, code: 830002},
+		{name: "a chunk of the limit", size: limit + 1, rng: "bytes=0-4999999", status: 206},
+		{name: "a chunk one byte over", size: 2 * limit, rng: "bytes=0-5000000", status: 200, code: 830002},
+		{name: "the last byte", size: limit + 1, rng: "bytes=5000000-", status: 206},
+	}
+	v := newEnv(t, emulator.WithRangeChunkLimit(limit), emulator.WithDiscard())
+	tok := v.workToken()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := v.e.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, tt.size))
+			must(t, err)
+			var h []string
+			if tt.rng != "" {
+				h = []string{"Range", tt.rng}
+			}
+			resp, b := v.get(withToken(v.work+"/cgi-bin/media/get", tok, "media_id", id), h...)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("HTTP %d, want %d", resp.StatusCode, tt.status)
+			}
+			if tt.code != 0 {
+				wantCode(t, decode(t, resp, b), tt.code)
+			} else if resp.Header.Get("Content-Type") != "application/octet-stream" {
+				t.Errorf("Content-Type %q, want the file", resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+	if _, err := emulator.Open(emulator.WithRangeChunkLimit(0)); err == nil {
+		t.Error("WithRangeChunkLimit(0) was accepted")
+	}
+}

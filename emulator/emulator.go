@@ -52,6 +52,7 @@ type Emulator struct {
 
 	logMu       sync.Mutex
 	reqs        []Request
+	arrivals    uint64        // requests received so far
 	serving     int           // requests being served
 	servingIdle chan struct{} // closed while serving is 0
 
@@ -250,9 +251,10 @@ func init() {
 const mediaURLPath = "/_media/"
 
 func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, p Platform, path, prefix string) {
-	e.enter()
+	seq := e.enter()
 	defer e.leave() // after finish: the request is logged once Settle returns
 	c := newCall(e, w, r, p, path, prefix)
+	c.entry.Seq = seq
 	defer c.finish()
 	if f := e.takeFault(c); f != nil {
 		if !c.applyFault(f) {

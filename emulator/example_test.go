@@ -1,11 +1,14 @@
 package emulator_test
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 
 	"github.com/wxmaterial/wxmaterial/emulator"
 )
@@ -71,7 +74,14 @@ func ExampleEmulator_Inject() {
 		fmt.Println("errcode:", r.Errcode)
 	}
 	fmt.Println("fault hits:", f.Hits())
-	for _, r := range e.Requests() {
+	// Every answered call is in the log once Settle returns. The log is in
+	// the order calls ended; Seq gives the order they arrived.
+	if err := e.Settle(context.Background()); err != nil {
+		panic(err)
+	}
+	reqs := e.Requests()
+	slices.SortFunc(reqs, func(a, b emulator.Request) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, r := range reqs {
 		fmt.Println(r.Method, r.Path, "corpsecret="+r.Query.Get("corpsecret"), r.Errcode, r.Fault)
 	}
 	// Output:

@@ -279,10 +279,30 @@ func (v *env) upload(u string, parts ...part) obj {
 	return decode(v.t, resp, b)
 }
 
-// lastRequest returns the most recent request-log entry for path.
+// requests returns the request log once every answered request is in it
+// (see the package doc's rules for reading the log).
+func (v *env) requests() []emulator.Request {
+	v.t.Helper()
+	if err := v.e.Settle(v.t.Context()); err != nil {
+		v.t.Fatal(err)
+	}
+	return v.e.Requests()
+}
+
+// resetRequests empties the request log once no request is in service.
+func (v *env) resetRequests() {
+	v.t.Helper()
+	if err := v.e.Settle(v.t.Context()); err != nil {
+		v.t.Fatal(err)
+	}
+	v.e.ResetRequests()
+}
+
+// lastRequest returns the most recently answered request-log entry for
+// path.
 func (v *env) lastRequest(path string) emulator.Request {
 	v.t.Helper()
-	reqs := v.e.Requests()
+	reqs := v.requests()
 	for i := len(reqs) - 1; i >= 0; i-- {
 		if reqs[i].Path == path {
 			return reqs[i]

@@ -21,6 +21,10 @@ var redactedKeys = []string{"access_token", "secret", "corpsecret"}
 // Request is one request as the emulator received it, with secrets replaced
 // by Redacted.
 type Request struct {
+	// Seq numbers requests in the order they arrived, from 1. The log is
+	// in the order they were answered; sort by Seq for the order a client
+	// sent them.
+	Seq        uint64    `json:"seq"`
 	Time       time.Time `json:"time"` // on the emulator's clock
 	Platform   Platform  `json:"platform"`
 	Host       string    `json:"host"`
@@ -80,7 +84,7 @@ func (e *Emulator) record(r Request) {
 }
 
 // Requests returns a copy of the request log, in the order requests were
-// answered.
+// answered (sort by Request.Seq for the order they arrived).
 //
 // A request is logged when the emulator is done with it, which can be just
 // after the client has read the whole reply: call Settle first to see every
@@ -103,7 +107,8 @@ func (e *Emulator) Requests() []Request {
 	return out
 }
 
-// ResetRequests empties the request log.
+// ResetRequests empties the request log. A request still in service is
+// logged when it ends, after the reset: call Settle first.
 func (e *Emulator) ResetRequests() {
 	e.logMu.Lock()
 	e.reqs = nil
@@ -180,14 +185,17 @@ func redactJSON(body []byte, c *call) json.RawMessage {
 	return b
 }
 
-// enter and leave count the requests being served, for Settle.
-func (e *Emulator) enter() {
+// enter and leave count the requests being served, for Settle; enter
+// returns the request's arrival number.
+func (e *Emulator) enter() uint64 {
 	e.logMu.Lock()
+	defer e.logMu.Unlock()
 	if e.serving == 0 {
 		e.servingIdle = make(chan struct{})
 	}
 	e.serving++
-	e.logMu.Unlock()
+	e.arrivals++
+	return e.arrivals
 }
 
 func (e *Emulator) leave() {

@@ -18,7 +18,7 @@ import (
 func TestRequestLogMultipart(t *testing.T) {
 	v := newEnv(t)
 	tok := v.oaToken()
-	v.e.ResetRequests()
+	v.resetRequests()
 	data := sized(jpegBytes(t, 8, 8), 1234)
 	sum := sha256.Sum256(data)
 	body, n, ct := multipartStream(t, part{name: "description", data: []byte(`{"title":"t"}`)},
@@ -32,7 +32,7 @@ func TestRequestLogMultipart(t *testing.T) {
 	resp, b := v.do(req)
 	wantCode(t, decode(t, resp, b), 0)
 
-	reqs := v.e.Requests()
+	reqs := v.requests()
 	if len(reqs) != 1 {
 		t.Fatalf("%d log entries, want 1", len(reqs))
 	}
@@ -59,10 +59,10 @@ func TestRequestLogMultipart(t *testing.T) {
 	if diff := cmp.Diff(want, r.Parts); diff != "" {
 		t.Errorf("parts (-want +got):\n%s", diff)
 	}
-	if s := fmt.Sprintf("%+v", v.e.Requests()); strings.Contains(s, tok) {
+	if s := fmt.Sprintf("%+v", v.requests()); strings.Contains(s, tok) {
 		t.Error("the token appears in the request log")
 	}
-	v.e.ResetRequests()
+	v.resetRequests()
 	if len(v.e.Requests()) != 0 {
 		t.Error("ResetRequests left entries")
 	}
@@ -79,7 +79,7 @@ func TestRequestLogRedactsSecrets(t *testing.T) {
 	v.workToken()
 	stableToken(v, false)
 	wantCode(t, v.getJSON(v.oa+"/cgi-bin/token?grant_type=client_credential&appid="+appID+"&secret=wrong-secret"), 40125)
-	all := fmt.Sprintf("%+v", v.e.Requests())
+	all := fmt.Sprintf("%+v", v.requests())
 	for _, secret := range []string{appSecret, agentSecret, "wrong-secret"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("secret %q appears in the log", secret)
@@ -105,7 +105,7 @@ func TestRequestLogLimit(t *testing.T) {
 	for range 7 {
 		v.oaToken()
 	}
-	reqs := v.e.Requests()
+	reqs := v.requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d entries, want 3", len(reqs))
 	}
@@ -122,7 +122,7 @@ func TestSettle(t *testing.T) {
 	id, err := v.e.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
 	must(t, err)
 	tok := v.workToken()
-	v.e.ResetRequests()
+	v.resetRequests()
 
 	req, err := http.NewRequest(http.MethodGet, withToken(v.work+"/cgi-bin/media/get", tok, "media_id", id), nil)
 	must(t, err)

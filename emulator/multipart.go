@@ -24,21 +24,24 @@ type upload struct {
 type mediaPart struct {
 	filename    string // raw filename parameter
 	hasFilename bool
-	starOnly    bool // only an RFC 2231 filename* was sent
+	starOnly    bool   // only an RFC 2231 filename* was sent
+	fileLength  string // the filelength parameter as sent (WeCom)
+	hasLength   bool
 	contentType string
 	size        int64
 	sha256, md5 string
 	head        []byte
-	amr         amrCounter
-	blob        blobWriter // nil when over the storage limit
+	voice       *voiceMeter // nil unless the endpoint measures voices
+	blob        blobWriter  // nil when over the storage limit
 }
 
 // readUpload reads a multipart body to its end, keeping the bytes of the
-// part named "media" (up to storeLimit bytes) in a new blob and recording
-// every part in the request log. It answers the error itself (44001 for a
-// body that is not multipart/form-data) and returns false then. The caller
-// must commit or abort u.media.blob.
-func (c *call) readUpload(storeLimit int64) (*upload, bool) {
+// part named "media" (up to storeLimit bytes) in a new blob, measuring its
+// playback length when voice is set, and recording every part in the
+// request log. It answers the error itself (44001 for a body that is not
+// multipart/form-data) and returns false then. The caller must commit or
+// abort u.media.blob.
+func (c *call) readUpload(storeLimit int64, voice bool) (*upload, bool) {
 	mr, err := c.r.MultipartReader()
 	if err != nil {
 		// Typically a Content-Type set by hand without the boundary.
@@ -76,6 +79,7 @@ func (c *call) readUpload(storeLimit int64) (*upload, bool) {
 		if lp.FormName == "media" && u.media == nil {
 			mp = &mediaPart{filename: lp.FileName, hasFilename: hasName && lp.FileName != "",
 				starOnly: !hasName && lp.FileNameStar != "", contentType: lp.ContentType}
+			mp.fileLength, mp.hasLength = params["filelength"]
 			mp.blob, err = c.e.blobs.create()
 			if err != nil {
 				u.abort()
@@ -87,7 +91,11 @@ func (c *call) readUpload(storeLimit int64) (*upload, bool) {
 			if g, ok := mp.blob.(interface{ grow(int64) }); ok && c.r.ContentLength > 0 {
 				g.grow(min(c.r.ContentLength, storeLimit))
 			}
-			w = io.MultiWriter(&headWriter{b: &mp.head}, &mp.amr, &limitWriter{w: mp, n: storeLimit})
+			w = io.MultiWriter(&headWriter{b: &mp.head}, &limitWriter{w: mp, n: storeLimit})
+			if voice {
+				mp.voice = newVoiceMeter()
+				w = io.MultiWriter(w, mp.voice)
+			}
 		} else if !isFile {
 			value = &strings.Builder{}
 			w = &limitWriter{w: value, n: maxFieldValue}

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,7 +16,7 @@ type rule struct {
 	tooBig     int      // code for size > max
 	tooSmall   int      // code for 0 < size < min
 	badFormat  int      // code for a format outside formats
-	maxSeconds int64    // longest accepted voice (AMR is measured), 0 = no check
+	maxSeconds int64    // longest accepted voice (measured by voiceMeter), 0 = no check
 }
 
 var (
@@ -47,7 +49,7 @@ var (
 // answering failures itself. On success the caller must defer u.abort()
 // (a no-op once the bytes are committed).
 func (c *call) receiveUpload(r rule) (*upload, string, bool) {
-	u, ok := c.readUpload(r.max)
+	u, ok := c.readUpload(r.max, r.maxSeconds > 0)
 	if !ok {
 		return nil, "", false
 	}
@@ -76,6 +78,9 @@ func (c *call) checkUpload(u *upload, r rule) (string, bool) {
 	case strings.ContainsAny(m.filename, `/\`):
 		c.failHint(codeMissingMedia, "", "the filename must be a base name, not a path")
 		return "", false
+	case c.platform == Work && m.hasLength && m.fileLength != strconv.FormatInt(m.size, 10):
+		c.failHint(CodeFileLengthMismatch, "", fmt.Sprintf("filelength %q is not the part's size, %d bytes", m.fileLength, m.size))
+		return "", false
 	case m.size == 0:
 		c.fail(codeEmptyMedia, "")
 		return "", false
@@ -91,9 +96,11 @@ func (c *call) checkUpload(u *upload, r rule) (string, bool) {
 		c.failHint(r.badFormat, "", "accepted: "+strings.Join(r.formats, ", ")+" (judged by the bytes and by the extension)")
 		return "", false
 	}
-	if r.maxSeconds > 0 && format == fmtAMR && m.amr.seconds() > r.maxSeconds {
-		c.fail(codeVoiceTooLong, "")
-		return "", false
+	if r.maxSeconds > 0 {
+		if d, ok := m.voice.duration(m.size); ok && d > time.Duration(r.maxSeconds)*time.Second {
+			c.failHint(codeVoiceTooLong, "", fmt.Sprintf("the voice plays %.3f s, over %d s", d.Seconds(), r.maxSeconds))
+			return "", false
+		}
 	}
 	return format, true
 }

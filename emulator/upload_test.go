@@ -74,6 +74,39 @@ func TestUploadMultipartRules(t *testing.T) {
 	wantCode(t, v.upload(withToken(v.work+"/cgi-bin/media/upload", v.workToken(), "type", "thumb"), file("a.jpg", img)), 40005)
 }
 
+// TestUploadFileLength: WeCom checks a filelength given in the media part's
+// Content-Disposition against the part's size; the Official Account
+// ignores it.
+func TestUploadFileLength(t *testing.T) {
+	v := newEnv(t)
+	data := []byte("quarterly figures")
+	disposition := func(name, length string) part {
+		return part{disposition: `form-data; name="media"; filename="` + name + `"; filelength=` + length, data: data}
+	}
+	work := withToken(v.work+"/cgi-bin/media/upload", v.workToken(), "type", "file")
+	oa := withToken(v.oa+"/cgi-bin/media/upload", v.oaToken(), "type", "image")
+	img := jpegBytes(t, 8, 8)
+	for _, tc := range []struct {
+		name string
+		url  string
+		part part
+		want int
+	}{
+		{"WeCom exact filelength", work, disposition("a.txt", "17"), 0},
+		{"WeCom raw UTF-8 name with filelength", work, disposition("报告.txt", "17"), 0},
+		{"WeCom no filelength", work, file("a.txt", data), 0},
+		{"WeCom filelength too small", work, disposition("a.txt", "16"), emulator.CodeFileLengthMismatch},
+		{"WeCom filelength too large", work, disposition("a.txt", "18"), emulator.CodeFileLengthMismatch},
+		{"WeCom filelength not a number", work, disposition("a.txt", "seventeen"), emulator.CodeFileLengthMismatch},
+		{"WeCom filelength empty", work, disposition("a.txt", `""`), emulator.CodeFileLengthMismatch},
+		{"OA ignores filelength", oa, part{disposition: `form-data; name="media"; filename="a.jpg"; filelength=1`, data: img}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantCode(t, v.upload(tc.url, tc.part), tc.want)
+		})
+	}
+}
+
 func TestUploadSizeAndFormatLimits(t *testing.T) {
 	v := newEnv(t)
 	oa := v.oaToken()

@@ -32,7 +32,7 @@ var sharedCodes = map[int]codeInfo{
 	42001: tokenBad,
 	44001: is(ErrEmpty, ErrInvalidSize),
 	45001: sizeTooLarge,
-	45007: sizeTooLarge,
+	45007: is(ErrTooLong, ErrTooLarge, ErrInvalidSize),
 	45009: is(ErrQuota),
 }
 

@@ -39,9 +39,12 @@
 //
 // # Limits
 //
-// Rules holds the current size and format limits of every kind on every
-// upload API of both platforms (docs/wire.md §6). Clients check them
+// Rules holds the current size, format and voice-length limits of every
+// kind on every upload API of both platforms (docs/limits.md lists them with
+// their upstream pages; docs/wire.md §6 gives the platforms' own tables).
+// Clients check them
 // before a byte is sent; RuleFor and Rule.Validate let applications check
-// early too. The platform's own verdict is still decoded if a limit changes
-// upstream.
+// early too, and MeasureDuration measures a voice's playback length from
+// its headers. The platform's own verdict is still decoded if a limit
+// changes upstream.
 package material

@@ -15,6 +15,7 @@ var (
 	ErrNotFound       = errors.New("material: not found")                    // unknown, expired or deleted media id; a temporary id given to a permanent API
 	ErrInvalidSize    = errors.New("material: invalid size")                 // outside the platform's size range; ErrTooLarge, ErrTooSmall and ErrEmpty errors match it too
 	ErrTooLarge       = errors.New("material: too large")                    // over a size (or voice length) limit
+	ErrTooLong        = errors.New("material: too long")                     // a voice over the 60 s playback limit (45007, or measured before sending); such errors match ErrTooLarge and ErrInvalidSize too
 	ErrTooSmall       = errors.New("material: too small")                    // under a minimum size (WeCom: more than 5 bytes)
 	ErrEmpty          = errors.New("material: empty")                        // no bytes, or no file part at all
 	ErrInvalidFormat  = errors.New("material: invalid format")               // a format the platform does not take for that kind

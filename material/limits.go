@@ -22,13 +22,14 @@ type Rule struct {
 	MinSize     int64         // the smallest accepted size in bytes
 	MaxSize     int64         // the largest accepted size in bytes
 	Formats     []Format      // accepted formats, judged by the bytes; nil accepts any
-	MaxDuration time.Duration // longest voice playback; not checked here (it needs decoding), the platform checks it
-	Source      string        // where the numbers come from (an upstream page; docs/wire.md §6)
+	MaxDuration time.Duration // longest voice playback, measured from the file's headers (MeasureDuration) before sending
+	Source      string        // where the numbers come from (the upstream page; see docs/limits.md and docs/wire.md §6)
 }
 
-// Rules are the current limits of both platforms (docs/wire.md §6, current
-// values; older documents gave smaller ones). A kind absent from an API is
-// unsupported there.
+// Rules are the current limits of both platforms (the current upstream
+// pages; older ones gave smaller values). A kind absent from an API is
+// unsupported there. docs/limits.md lists them with their sources and says
+// how each is checked.
 var Rules = []Rule{
 	// Official Account temporary media (media/upload).
 	{OfficialAccount, APITemporary, KindImage, 1, 10 * mb, []Format{FormatJPEG, FormatPNG, FormatGIF}, 0, "OA uploadtempmedia"},
@@ -94,8 +95,16 @@ func KindsFor(p Platform, api API) []Kind {
 }
 
 // Validate checks src against the rule: a name, a known size within the
-// limits, and (for kinds with formats) a name extension and first bytes of
-// an accepted format. The error names the limit it breaks.
+// limits, (for kinds with formats) a name extension and first bytes of an
+// accepted format, and (for voices) a playback length within MaxDuration.
+// The error names the limit it breaks; a voice too long gives its measured
+// length and matches ErrTooLong, ErrTooLarge and ErrInvalidSize, as the
+// platform's 45007 does.
+//
+// The length is measured from the file's headers (MeasureDuration), which
+// needs a second read: a one-shot Source is not measured here (Prepare
+// spools it first), and a file whose length cannot be measured passes, for
+// the platform to judge.
 func (r Rule) Validate(src Source) error {
 	bad := func(field, problem string, errs ...error) error {
 		return &ValidationError{Platform: r.Platform, API: r.API, Kind: r.Kind, Name: src.Name(), Field: field, Problem: problem, Err: errs}
@@ -128,22 +137,30 @@ func (r Rule) Validate(src Source) error {
 	if err != nil {
 		return fmt.Errorf("material: read %s: %w", displayName(src.Name()), err)
 	}
-	switch f := DetectFormat(head); {
+	f := DetectFormat(head)
+	switch {
 	case f == FormatUnknown:
 		return bad("format", fmt.Sprintf("the content is not a recognisable %s file", allowed), ErrInvalidFormat)
 	case !slices.Contains(r.Formats, f):
 		return bad("format", fmt.Sprintf("the content is %s, not one of the accepted formats (%s)", f, allowed), ErrInvalidFormat)
 	}
-	return nil
+	return r.checkDuration(src, f)
 }
 
 // Prepare makes src ready to upload under the rule: a source of unknown size
 // is first copied into a temporary file (at most MaxSize+1 bytes are read, so
-// nothing large is held in memory and an oversized stream fails early), then
-// Validate runs. The caller calls cleanup when the upload is over; it is
-// never nil when err is nil.
+// nothing large is held in memory and an oversized stream fails early), and
+// so is a one-shot voice of known size within MaxSize, so that its length
+// can be measured and it can still be sent (and resent: the copy is
+// replayable); then Validate runs. The caller calls cleanup when the upload
+// is over; it is never nil when err is nil.
 func (r Rule) Prepare(src Source) (prepared Source, cleanup func(), err error) {
 	cleanup = func() {}
+	if sp, done, err := r.spoolVoice(src); err != nil {
+		return Source{}, nil, err
+	} else if done != nil {
+		src, cleanup = sp, done
+	}
 	if src.b != nil && src.Size() < 0 {
 		sp, done, tooLarge, err := src.spool("", r.MaxSize)
 		if err != nil {

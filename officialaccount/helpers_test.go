@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,10 +92,21 @@ func newEnv(t testing.TB, s setup) *env {
 // setIntercept installs f (see env.intercept).
 func (e *env) setIntercept(f func(http.ResponseWriter, *http.Request) bool) { e.intercept.Store(&f) }
 
-// requests returns the request log once every handler has returned.
+// requests returns the request log once every handler has returned, in
+// the order the requests arrived (the log itself is in the order they
+// ended, which a retried or replayed request can swap).
 func (e *env) requests() []emulator.Request {
 	e.serving.wait()
-	return e.emu.Requests()
+	reqs := e.emu.Requests()
+	slices.SortFunc(reqs, func(a, b emulator.Request) int { return int(a.Seq) - int(b.Seq) })
+	return reqs
+}
+
+// resetLog empties the request log once every handler has returned, so that
+// no request answered before is logged after the reset.
+func (e *env) resetLog() {
+	e.serving.wait()
+	e.emu.ResetRequests()
 }
 
 // calls returns the request log's entries for the endpoint path.

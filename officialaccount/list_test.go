@@ -56,7 +56,7 @@ func TestList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.emu.ClearFaults()
-			e.emu.ResetRequests()
+			e.resetLog()
 			if tt.fault != nil {
 				f := *tt.fault
 				f.Path = "/cgi-bin/material/batchget_material"

@@ -59,6 +59,10 @@ func TestUpload(t *testing.T) {
 			rs := e.calls("/cgi-bin/media/upload")
 			diff(t, "wire", []wire{{Method: "POST", Path: "/cgi-bin/media/upload", Query: "type=" + string(tt.kind)}}, wireOf(rs))
 			diff(t, "parts", []part{{FormName: "media", FileName: name, ContentType: tt.contentType, Size: int64(len(data)), SHA256: sha(data)}}, partsOf(rs[0]))
+			// filelength is WeCom's; the Official Account's part is as ever.
+			if d, want := rs[0].Parts[0].ContentDisposition, `form-data; name="media"; filename="`+name+`"`; d != want {
+				t.Errorf("Content-Disposition %q, want %q", d, want)
+			}
 			if rs[0].ContentLength <= int64(len(data)) || len(rs[0].TransferEncoding) != 0 {
 				t.Errorf("Content-Length %d, Transfer-Encoding %q: want an exact length, never chunked", rs[0].ContentLength, rs[0].TransferEncoding)
 			}
@@ -78,7 +82,7 @@ func TestDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.emu.ResetRequests()
+	e.resetLog()
 
 	c, err := e.c.Download(t.Context(), img.ID)
 	if err != nil {

@@ -9,9 +9,10 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/wxmaterial/wxmaterial/material"
-	"strings"
 )
 
 // Field is a plain multipart form field, written before the file.
@@ -25,6 +26,11 @@ type FilePart struct {
 	Filename    string // sent raw as UTF-8 in filename="..." (the platforms reject filename*=)
 	ContentType string // of the file; application/octet-stream when empty
 	Body        Body
+	// Length adds filelength=<the body's exact size> to the part's
+	// Content-Disposition, as WeCom's upload pages ask ("应包含
+	// filename、filelength、content-type";
+	// https://developer.work.weixin.qq.com/document/path/90253).
+	Length bool
 }
 
 // Multipart returns a multipart/form-data Body with the fields first and the
@@ -43,7 +49,11 @@ func Multipart(fields []Field, file FilePart) (Body, string, error) {
 		}
 	}
 	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", multipart.FileContentDisposition(file.Field, headerSafe(file.Filename)))
+	disposition := multipart.FileContentDisposition(file.Field, headerSafe(file.Filename))
+	if file.Length && file.Body.Size >= 0 {
+		disposition += "; filelength=" + strconv.FormatInt(file.Body.Size, 10)
+	}
+	h.Set("Content-Disposition", disposition)
 	h.Set("Content-Type", cmp.Or(file.ContentType, "application/octet-stream"))
 	if _, err := mw.CreatePart(h); err != nil {
 		return Body{}, "", err
@@ -130,7 +140,9 @@ func (e *exactReader) Read(p []byte) (int, error) {
 // src is first checked and prepared under rule (Rule.Prepare): nothing is
 // sent when it breaks the rule, and a source of unknown size is spooled to a
 // temporary file, at most the limit, so that the body has an exact
-// Content-Length. The call is a write (see Request.Write).
+// Content-Length. On WeCom the part's Content-Disposition also carries
+// filelength=<size> (FilePart.Length). The call is a write (see
+// Request.Write).
 func (c *Client) Upload(ctx context.Context, path string, query url.Values, rule material.Rule, src material.Source, fields []Field, out any) error {
 	prepared, cleanup, err := rule.Prepare(src)
 	if err != nil {
@@ -146,6 +158,7 @@ func (c *Client) Upload(ctx context.Context, path string, query url.Values, rule
 		Filename:    prepared.Name(),
 		ContentType: prepared.ContentType(),
 		Body:        body,
+		Length:      c.platform == material.WeCom,
 	})
 	if err != nil {
 		return err

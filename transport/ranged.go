@@ -13,9 +13,23 @@ import (
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
-// DefaultChunkSize is the largest Range chunk a ranged download asks for:
-// WeCom's media/get refuses to send more than 20 MB at once (830002).
-const DefaultChunkSize = 20 << 20
+// Range chunk sizes. WeCom's media/get sends at most "20M" at once (830002
+// beyond) without saying whether M is 2^20 or 10^6
+// (https://developer.work.weixin.qq.com/document/path/96486), so the default
+// stays clearly under both readings; docs/limits.md gives the benchmark
+// that chose it.
+const (
+	// DefaultChunkSize is the largest Range chunk a ranged download asks
+	// for unless RangeOptions.ChunkSize says otherwise: 16 MiB, 16% under
+	// 20,000,000 bytes.
+	DefaultChunkSize = 16 << 20
+	// MaxChunkSize is the larger reading of WeCom's "20M", 20 MiB: a chunk
+	// size above it can only be refused.
+	MaxChunkSize = 20 << 20
+	// DefaultMinChunkSize is the floor a chunk refused as too large is
+	// halved down to.
+	DefaultMinChunkSize = 1 << 20
+)
 
 // DefaultMaxResumes is how many times in a row a broken transfer is resumed
 // without receiving a byte before the download fails.
@@ -32,6 +46,15 @@ type RangeOptions struct {
 	// ChunkSize is the most bytes one Range request asks for; default
 	// DefaultChunkSize.
 	ChunkSize int64
+	// TooLarge reports whether err, the error a Range request was answered
+	// with, means that the chunk was too large (WeCom: 830002). The
+	// request is then sent again from the same byte with half the chunk
+	// size, down to MinChunkSize, and the download goes on with the
+	// smaller size. Nil: no error means that.
+	TooLarge func(err error) bool
+	// MinChunkSize is the smallest chunk TooLarge may halve to; default
+	// DefaultMinChunkSize, or ChunkSize when that is smaller.
+	MinChunkSize int64
 	// MaxResumes is how many times in a row a chunk cut off mid-way is
 	// resumed from the byte where it broke without a byte arriving;
 	// default DefaultMaxResumes. Any progress resets the count.
@@ -42,6 +65,10 @@ func (o RangeOptions) withDefaults() RangeOptions {
 	if o.ChunkSize <= 0 {
 		o.ChunkSize = DefaultChunkSize
 	}
+	if o.MinChunkSize <= 0 {
+		o.MinChunkSize = DefaultMinChunkSize
+	}
+	o.MinChunkSize = min(o.MinChunkSize, o.ChunkSize)
 	if o.MaxResumes <= 0 {
 		o.MaxResumes = DefaultMaxResumes
 	}
@@ -71,6 +98,12 @@ func (c *Client) RangeFetcher(req *Request) RangeFunc {
 // first chunk before returning, so that the file's total size (from
 // Content-Range), name and type are known and an error reply is returned
 // here; the other chunks are fetched as the body is read.
+//
+// A chunk answered with an error that opts.TooLarge recognises is asked
+// for again from the same byte with half the size (down to
+// opts.MinChunkSize), and the rest of the file is fetched in chunks of that
+// size: each halving costs one refused request, and the smaller chunks
+// cost ceil(rest/size) requests instead of ceil(rest/ChunkSize).
 //
 // The stream is checked as it goes: every chunk must start at the byte
 // asked for and announce the same total; a chunk cut off mid-way is resumed
@@ -121,6 +154,7 @@ type rangedReader struct {
 	opts   RangeOptions
 
 	total   int64 // the file's size; -1 until the first reply tells
+	chunk   int64 // the chunk size now: opts.ChunkSize, or less after TooLarge
 	off     int64 // bytes delivered to the reader so far
 	start   int64 // the first byte of the current chunk's reply
 	end     int64 // the end (exclusive) of what body holds
@@ -134,7 +168,7 @@ type rangedReader struct {
 
 func newRangedReader(ctx context.Context, fetch RangeFunc, opts RangeOptions, total int64) *rangedReader {
 	ctx, cancel := context.WithCancel(ctx)
-	return &rangedReader{ctx: ctx, cancel: cancel, fetch: fetch, opts: opts, total: total}
+	return &rangedReader{ctx: ctx, cancel: cancel, fetch: fetch, opts: opts, total: total, chunk: opts.ChunkSize}
 }
 
 // Read reads from the current chunk, fetching the next one (or the rest of
@@ -174,9 +208,7 @@ func (r *rangedReader) Read(p []byte) (int, error) {
 			// The chunk is complete; it must hold nothing more.
 			if err == nil {
 				var one [1]byte
-				var m int
-				m, err = body.Read(one[:])
-				if m > 0 {
+				if m, _ := body.Read(one[:]); m > 0 {
 					r.fail(fmt.Errorf("transport: ranged download: the server sent more than the %d bytes of bytes %d-%d: %w",
 						r.end-r.start, r.start, r.end-1, ErrLength))
 					return n, nil
@@ -210,22 +242,36 @@ func (r *rangedReader) Read(p []byte) (int, error) {
 }
 
 // openChunk fetches the next chunk, from r.off, and checks that the reply
-// is what was asked for.
+// is what was asked for. A chunk refused as too large is asked for again
+// with half the size.
 func (r *rangedReader) openChunk() (*Reply, error) {
 	first := r.off
-	last := first + r.opts.ChunkSize - 1
-	if r.end > first {
-		last = min(last, r.end-1) // the rest of a chunk that broke off
-	}
-	if r.total >= 0 {
-		last = min(last, r.total-1)
-	}
-	rep, err := r.fetch(r.ctx, first, last)
-	if err != nil {
-		if cerr := r.ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-			err = fmt.Errorf("%w: %w", err, context.Cause(r.ctx))
+	var last int64
+	var rep *Reply
+	for {
+		last = first + r.chunk - 1
+		if r.end > first {
+			last = min(last, r.end-1) // the rest of a chunk that broke off
 		}
-		return nil, err
+		if r.total >= 0 {
+			last = min(last, r.total-1)
+		}
+		var err error
+		rep, err = r.fetch(r.ctx, first, last)
+		if err == nil {
+			break
+		}
+		if cerr := r.ctx.Err(); cerr != nil {
+			if !errors.Is(err, cerr) {
+				err = fmt.Errorf("%w: %w", err, context.Cause(r.ctx))
+			}
+			return nil, err
+		}
+		asked := last - first + 1
+		if r.opts.TooLarge == nil || asked <= r.opts.MinChunkSize || !r.opts.TooLarge(err) {
+			return nil, err
+		}
+		r.chunk = max(asked/2, r.opts.MinChunkSize)
 	}
 	if rep.Content == nil {
 		return nil, fmt.Errorf("transport: ranged download: bytes %d-%d were answered with JSON, not file bytes", first, last)

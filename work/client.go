@@ -150,13 +150,16 @@ func WithWait(min, max time.Duration) Option {
 	}
 }
 
-// withChunkSize sets the size of the Range chunks of large downloads
-// (default transport.DefaultChunkSize, 20 MB, the most WeCom sends). Tests
-// use smaller chunks.
-func withChunkSize(n int64) Option {
+// WithChunkSize sets the most bytes one Range request of Download asks for
+// (default transport.DefaultChunkSize, 16 MiB), from 1 byte to
+// transport.MaxChunkSize (20 MiB, the larger reading of WeCom's "20M"
+// limit). A chunk the platform refuses as too large (830002) is halved
+// anyway, down to 1 MiB (or n when smaller); see Download. Smaller chunks
+// cost more requests: docs/limits.md has the figures.
+func WithChunkSize(n int64) Option {
 	return func(o *options) error {
-		if n <= 0 || n > transport.DefaultChunkSize {
-			return fmt.Errorf("work: chunk size %d outside 1..%d: %w", n, transport.DefaultChunkSize, material.ErrInvalidInput)
+		if n <= 0 || n > transport.MaxChunkSize {
+			return fmt.Errorf("work: WithChunkSize(%d): want 1 to %d bytes: %w", n, transport.MaxChunkSize, material.ErrInvalidInput)
 		}
 		o.chunk = n
 		return nil
@@ -221,7 +224,7 @@ func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, 
 		agentID: agentID,
 		tc:      tc,
 		wait:    o.wait,
-		ranges:  transport.RangeOptions{ChunkSize: o.chunk},
+		ranges:  transport.RangeOptions{ChunkSize: o.chunk, TooLarge: isUseRange},
 		now:     o.now,
 		jobs:    make(map[string]submitted),
 	}, nil

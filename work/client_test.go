@@ -36,7 +36,8 @@ func TestNewRefuses(t *testing.T) {
 		{name: "relative base URL", corpID: "ww1", agentID: 1, secret: "s", opts: []work.Option{work.WithBaseURL("qyapi.weixin.qq.com")}},
 		{name: "negative retry", corpID: "ww1", agentID: 1, secret: "s", opts: []work.Option{work.WithRetry(transport.RetryPolicy{MaxAttempts: -1})}},
 		{name: "nil token source", corpID: "ww1", agentID: 1, secret: "s", opts: []work.Option{work.WithTokenSource(nil)}},
-		{name: "chunk over 20 MB", corpID: "ww1", agentID: 1, secret: "s", opts: []work.Option{work.WithChunkSize(20<<20 + 1)}},
+		{name: "chunk over 20 MiB", corpID: "ww1", agentID: 1, secret: "s", opts: []work.Option{work.WithChunkSize(20<<20 + 1)}},
+		{name: "chunk of 0 bytes", corpID: "ww1", agentID: 1, secret: "s", opts: []work.Option{work.WithChunkSize(0)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +56,7 @@ func TestNewRefuses(t *testing.T) {
 func TestTokenSource(t *testing.T) {
 	e := newEnv(t, nil)
 	token := fetchToken(t, e)
-	e.emu.ResetRequests()
+	e.resetLog(t)
 	c, err := work.New(corpID, agentID, "", work.WithBaseURL(e.srv.URL+"/work"), work.WithTokenSource(auth.Static(token)))
 	if err != nil {
 		t.Fatal(err)

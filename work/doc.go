@@ -31,12 +31,15 @@
 //
 // # Large downloads
 //
-// media/get sends at most 20 MB at once: larger media (from upload-by-URL
-// jobs) answer 830002 to a plain request. Download then fetches the file in
-// Range chunks of at most 20 MB and presents them as one stream; a chunk cut
-// off mid-way is resumed from the byte where it broke, and the total length
-// is verified. The generic machinery is transport.DownloadRanges and
-// transport.Resume.
+// media/get sends at most "20M" at once (the page does not say whether M is
+// 2^20 or 10^6): larger media (from upload-by-URL jobs) answer 830002 to a
+// plain request. Download then fetches the file in Range chunks of 16 MiB,
+// under both readings (WithChunkSize sets another size), and presents them
+// as one stream; a chunk refused with 830002 is asked for again with half
+// the size, a chunk cut off mid-way is resumed from the byte where it broke,
+// and the total length is verified. The generic machinery is
+// transport.DownloadRanges and transport.Resume; docs/limits.md gives the
+// benchmark behind the default.
 //
 // # Upload by URL
 //

@@ -11,18 +11,25 @@ import (
 )
 
 // CodeUseRange is the errcode of media/get for media too large to be sent
-// at once (over 20 MB, e.g. from an upload-by-URL job): it must be fetched
-// in Range chunks of at most 20 MB.
+// at once (over "20M", e.g. from an upload-by-URL job), and for a Range
+// chunk larger than that: it must be fetched in smaller Range chunks.
 const CodeUseRange = 830002
 
 // Download streams temporary media: one Content whose Body the caller reads
 // and closes, whatever the size.
 //
 // The first request asks for the whole file. When the platform answers
-// CodeUseRange (830002, media over 20 MB), the file is fetched in Range
-// chunks of at most 20 MB, one after the other as the body is read, and
-// presented as one stream whose Size is the total from Content-Range. (A
-// server that does send a large file whole is read as it comes.)
+// CodeUseRange (830002, media over "20M"), the file is fetched in Range
+// chunks of transport.DefaultChunkSize (16 MiB, clearly under 20 MB however
+// M is counted; WithChunkSize sets another), one after the other as the
+// body is read, and presented as one stream whose Size is the total from
+// Content-Range. (A server that does send a large file whole is read as it
+// comes.) Should a Range request be answered with CodeUseRange too, it is
+// sent again from the same byte with half the chunk size, down to 1 MiB,
+// and the rest of the file is fetched with that size: each halving costs
+// one refused request, and the download then needs twice as many chunk
+// requests per halving (a 200 MB file: 12 requests at 16 MiB, 24 at
+// 8 MiB).
 // Should a transfer break off (a dropped connection, a truncated body),
 // it resumes with a Range request from the byte where it broke, whole-file
 // replies included; the total length is verified, and a download that
@@ -46,6 +53,13 @@ func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material
 	return c.download(ctx, "/cgi-bin/media/get/jssdk", mediaID, false)
 }
 
+// isUseRange reports whether err is WeCom's answer to a request for too
+// many bytes at once.
+func isUseRange(err error) bool {
+	var apiErr *material.APIError
+	return errors.As(err, &apiErr) && apiErr.Code == CodeUseRange
+}
+
 func (c *Client) download(ctx context.Context, path, mediaID string, chunked bool) (*material.Content, error) {
 	op := path[1:]
 	if mediaID == "" {
@@ -55,8 +69,7 @@ func (c *Client) download(ctx context.Context, path, mediaID string, chunked boo
 	req := &transport.Request{Op: op, Path: path, Query: url.Values{"media_id": {mediaID}}}
 	fetch := c.tc.RangeFetcher(req)
 	rep, err := c.tc.Download(ctx, req)
-	var apiErr *material.APIError
-	if chunked && errors.As(err, &apiErr) && apiErr.Code == CodeUseRange {
+	if chunked && isUseRange(err) {
 		content, err := transport.DownloadRanges(ctx, fetch, c.ranges)
 		if err != nil {
 			return nil, fmt.Errorf("work: download %s in ranges: %w", mediaID, err)

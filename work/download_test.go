@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 
@@ -110,6 +111,88 @@ func TestDownload830002(t *testing.T) {
 	}
 }
 
+// TestDownloadChunkLimits runs Download against emulators that count WeCom's
+// "20M" in decimal (20,000,000 bytes) or allow only 5 MB: the default chunk
+// passes under the first, and a refused chunk is halved until it passes,
+// with the file's bytes intact.
+func TestDownloadChunkLimits(t *testing.T) {
+	const decimal, small = 20_000_000, 5_000_000
+	tests := []struct {
+		name  string
+		limit int64 // the emulator's chunk limit
+		size  int
+		opts  []work.Option
+		want  []getLog
+	}{
+		{
+			name: "decimal limit, default chunk", limit: decimal, size: decimal + 1,
+			want: []getLog{
+				{Status: 200, Errcode: work.CodeUseRange},
+				{Range: "bytes=0-16777215", Status: 206},
+				{Range: "bytes=16777216-20000000", Status: 206},
+			},
+		},
+		{
+			name: "decimal limit, 20 MiB chunks are halved once", limit: decimal, size: decimal + 1,
+			opts: []work.Option{work.WithChunkSize(20 << 20)},
+			want: []getLog{
+				{Status: 200, Errcode: work.CodeUseRange},
+				{Range: "bytes=0-20971519", Status: 200, Errcode: work.CodeUseRange},
+				{Range: "bytes=0-10485759", Status: 206},
+				{Range: "bytes=10485760-20000000", Status: 206},
+			},
+		},
+		{
+			name: "5 MB limit, default chunk halved twice", limit: small, size: 12_000_000,
+			want: []getLog{
+				{Status: 200, Errcode: work.CodeUseRange},
+				{Range: "bytes=0-16777215", Status: 200, Errcode: work.CodeUseRange},
+				{Range: "bytes=0-8388607", Status: 200, Errcode: work.CodeUseRange},
+				{Range: "bytes=0-4194303", Status: 206},
+				{Range: "bytes=4194304-8388607", Status: 206},
+				{Range: "bytes=8388608-11999999", Status: 206},
+			},
+		},
+		{
+			name: "5 MB limit, a file under it comes whole", limit: small, size: small,
+			want: []getLog{{Status: 200}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, []emulator.Option{emulator.WithRangeChunkLimit(tt.limit)}, tt.opts...)
+			data := make([]byte, tt.size)
+			if _, err := io.ReadFull(newPattern(int64(tt.size)).section(), data); err != nil {
+				t.Fatal(err)
+			}
+			id, err := e.emu.SeedTemporary(emulator.Work, corpID, "file", "big.bin", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameDownload(t, e, id, data)
+			if diff := cmp.Diff(tt.want, getsOf(e)); diff != "" {
+				t.Errorf("media/get requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// sameDownload downloads id and checks that the Content's size and bytes
+// are data's.
+func sameDownload(t *testing.T, e *env, id string, data []byte) {
+	t.Helper()
+	c, err := e.c.Download(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, n := sha(t, c)
+	c.Close()
+	want := sha256.Sum256(data)
+	if got != hex.EncodeToString(want[:]) || n != int64(len(data)) || c.Size != int64(len(data)) {
+		t.Errorf("read %d bytes (Size %d) with SHA-256 %.12s, want the %d bytes of the file", n, c.Size, got, len(data))
+	}
+}
+
 // TestDownloadResume cuts a whole-file download off and checks that it
 // resumes from the byte where it broke.
 func TestDownloadResume(t *testing.T) {
@@ -131,22 +214,8 @@ func TestDownloadResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.emu.Inject(emulator.Fault{Path: "/cgi-bin/media/get", Action: tt.action})
-			c, err := e.c.Download(t.Context(), id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, n := sha(t, c)
-			c.Close()
-			want := sha256.Sum256(data)
-			if got != hex.EncodeToString(want[:]) || n != size {
-				t.Errorf("read %d bytes that differ from the %d of the file", n, size)
-			}
-			// The log is in the order the emulator finished the requests:
-			// the cut one may end after its resumption.
-			gets := getsOf(e)
-			if len(gets) == 2 && gets[1].Fault {
-				gets[0], gets[1] = gets[1], gets[0]
-			}
+			sameDownload(t, e, id, data)
+			gets := getsOf(e) // in the order they arrived
 			if len(gets) != 2 || gets[0].Range != "" || !gets[0].Fault {
 				t.Fatalf("media/get requests = %+v, want the cut one and one resumption", gets)
 			}

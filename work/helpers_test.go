@@ -1,12 +1,14 @@
 package work_test
 
 import (
+	"cmp"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,11 +69,25 @@ func newEnv(t testing.TB, emuOpts []emulator.Option, opts ...work.Option) *env {
 
 // log closes the server, which waits for the handlers still running (the
 // emulator logs a request when its handler returns, which may be after the
-// client has read the whole reply), and returns the request log. The test
-// makes no more calls afterwards.
+// client has read the whole reply), and returns the request log in the
+// order the requests arrived (the log itself is in the order they ended: a
+// dropped request can end after its retry). The test makes no more calls
+// afterwards.
 func (e *env) log() []emulator.Request {
 	e.srv.Close()
-	return e.emu.Requests()
+	reqs := e.emu.Requests()
+	slices.SortFunc(reqs, func(a, b emulator.Request) int { return cmp.Compare(a.Seq, b.Seq) })
+	return reqs
+}
+
+// resetLog empties the request log once no request is in service, so that
+// none answered before is logged after the reset.
+func (e *env) resetLog(t testing.TB) {
+	t.Helper()
+	if err := e.emu.Settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.emu.ResetRequests()
 }
 
 // calls returns the request log without token fetches; see log.

@@ -140,8 +140,8 @@ func TestJobNotFound(t *testing.T) {
 
 // TestLargeUploadByURL uploads a 60 MB file by URL from a local server that
 // generates it (nothing of it is held in memory), waits for the job, then
-// downloads it in three 20 MB Range chunks, one of them cut off mid-way and
-// resumed, and compares SHA-256.
+// downloads it in four Range chunks of 16 MiB (the default) or less, one of
+// them cut off mid-way and resumed, and compares SHA-256.
 func TestLargeUploadByURL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("60 MB over loopback")
@@ -166,7 +166,7 @@ func TestLargeUploadByURL(t *testing.T) {
 		t.Errorf("WaitUploadByURL = %+v", m)
 	}
 
-	e.emu.Inject(emulator.Fault{Path: "/cgi-bin/media/get", Match: rangeIs("bytes=20971520-41943039"), Action: emulator.TruncateBody(cut)})
+	e.emu.Inject(emulator.Fault{Path: "/cgi-bin/media/get", Match: rangeIs("bytes=16777216-33554431"), Action: emulator.TruncateBody(cut)})
 	c, err := e.c.Download(t.Context(), m.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -182,10 +182,11 @@ func TestLargeUploadByURL(t *testing.T) {
 	}
 	wantGets := []getLog{
 		{Status: 200, Errcode: work.CodeUseRange},
-		{Range: "bytes=0-20971519", Status: 206},
-		{Range: "bytes=20971520-41943039", Status: 206, Fault: true},
-		{Range: "bytes=" + strconv.Itoa(20971520+cut) + "-41943039", Status: 206},
-		{Range: "bytes=41943040-62914559", Status: 206},
+		{Range: "bytes=0-16777215", Status: 206},
+		{Range: "bytes=16777216-33554431", Status: 206, Fault: true},
+		{Range: "bytes=" + strconv.Itoa(16777216+cut) + "-33554431", Status: 206},
+		{Range: "bytes=33554432-50331647", Status: 206},
+		{Range: "bytes=50331648-62914559", Status: 206},
 	}
 	if diff := cmp.Diff(wantGets, getsOf(e)); diff != "" {
 		t.Errorf("media/get requests (-want +got):\n%s", diff)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wxmaterial/wxmaterial/emulator"
+	"github.com/wxmaterial/wxmaterial/internal/voicegen"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 	"github.com/wxmaterial/wxmaterial/work"
@@ -68,6 +70,11 @@ func TestRefusedBeforeSending(t *testing.T) {
 		{name: "MP3 voice", want: material.ErrInvalidFormat, wantText: "amr",
 			call: func(ctx context.Context, c *work.Client) error {
 				_, err := c.Upload(ctx, material.KindVoice, material.FromBytes("talk.mp3", append([]byte("ID3\x03\x00\x00\x00\x00\x00\x00"), make([]byte, 100)...)))
+				return err
+			}},
+		{name: "voice over 60 s", want: material.ErrTooLong, wantText: `"61 s": plays longer than the 60 s limit`,
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.Upload(ctx, material.KindVoice, material.FromBytes("long.amr", voicegen.AMR(false, 0, 3050)))
 				return err
 			}},
 		{name: "uploadimg over 2 MB", want: material.ErrTooLarge, wantText: "2 MB",
@@ -133,5 +140,39 @@ func TestRefusedBeforeSending(t *testing.T) {
 				t.Errorf("%d requests were sent, the first %s %s; want none", len(reqs), reqs[0].Method, reqs[0].Path)
 			}
 		})
+	}
+}
+
+// TestVoiceLength: a one-shot voice is measured (spooled first) and sent
+// when short enough; the platform's own 45007 matches ErrTooLong as the
+// client's check does.
+func TestVoiceLength(t *testing.T) {
+	long, short := voicegen.AMR(true, 2, 3050), voicegen.AMR(true, 2, 2950)
+	e := newEnv(t, nil)
+	_, err := e.c.Upload(t.Context(), material.KindVoice, material.FromReader("long.amr", io.MultiReader(bytes.NewReader(long)), int64(len(long))))
+	if !errors.Is(err, material.ErrTooLong) {
+		t.Errorf("one-shot 61 s voice: err = %v, want ErrTooLong", err)
+	}
+	m, err := e.c.Upload(t.Context(), material.KindVoice, material.FromReader("short.amr", io.MultiReader(bytes.NewReader(short)), int64(len(short))))
+	if err != nil {
+		t.Fatalf("one-shot 59 s voice: %v", err)
+	}
+	if info, ok := e.emu.Media(m.ID); !ok || info.Size != int64(len(short)) {
+		t.Errorf("the emulator holds %+v, want the %d bytes sent", info, len(short))
+	}
+	e.emu.Inject(emulator.Fault{Path: "/cgi-bin/media/upload", Action: emulator.Errcode(45007, "voice playtime out of limit")})
+	_, err = e.c.Upload(t.Context(), material.KindVoice, material.FromBytes("short.amr", short))
+	var apiErr *material.APIError
+	if !errors.Is(err, material.ErrTooLong) || !errors.As(err, &apiErr) || apiErr.Code != 45007 {
+		t.Errorf("45007 from the platform: err = %v, want an APIError matching ErrTooLong", err)
+	}
+	var uploads int
+	for _, r := range e.log() {
+		if r.Path == "/cgi-bin/media/upload" {
+			uploads++
+		}
+	}
+	if uploads != 2 {
+		t.Errorf("%d uploads sent, want 2 (the long voice is refused before sending)", uploads)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/url"
 	"testing"
@@ -28,6 +29,7 @@ type wire struct {
 
 type wirePart struct {
 	FormName, FileName, ContentType string
+	ContentDisposition              string
 	Size                            int64
 	SHA256                          string
 }
@@ -49,7 +51,8 @@ func wireOf(t *testing.T, reqs []emulator.Request) []wire {
 			w.ContentType, _, _ = mime.ParseMediaType(ct)
 		}
 		for _, p := range r.Parts {
-			w.Parts = append(w.Parts, wirePart{FormName: p.FormName, FileName: p.FileName, ContentType: p.ContentType, Size: p.Size, SHA256: p.SHA256})
+			w.Parts = append(w.Parts, wirePart{FormName: p.FormName, FileName: p.FileName, ContentType: p.ContentType,
+				ContentDisposition: p.ContentDisposition, Size: p.Size, SHA256: p.SHA256})
 		}
 		if len(r.JSON) > 0 {
 			if err := json.Unmarshal(r.JSON, &w.JSON); err != nil {
@@ -69,9 +72,13 @@ func tok(kv ...string) url.Values {
 	return q
 }
 
+// filePart is the media part WeCom uploads send: the raw UTF-8 file name
+// and filelength, the exact size, in its Content-Disposition.
 func filePart(name, ct string, data []byte) wirePart {
 	sum := sha256.Sum256(data)
-	return wirePart{FormName: "media", FileName: name, ContentType: ct, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	return wirePart{FormName: "media", FileName: name, ContentType: ct,
+		ContentDisposition: fmt.Sprintf(`form-data; name="media"; filename="%s"; filelength=%d`, name, len(data)),
+		Size:               int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 }
 
 // TestWire checks every method's request as the emulator received it.
@@ -99,6 +106,13 @@ func TestWire(t *testing.T) {
 				want = append(want, wire{Method: "POST", Path: "/cgi-bin/media/upload", Query: tok("type", string(tc.kind)),
 					ContentType: "multipart/form-data", Parts: []wirePart{filePart(src.Name(), src.ContentType(), data)}})
 			}
+			// A UTF-8 name is sent raw, never as filename*.
+			data := []byte("季度报告: the figures")
+			if _, err := e.c.Upload(t.Context(), material.KindFile, material.FromBytes("季度报告.txt", data)); err != nil {
+				t.Fatalf("Upload(季度报告.txt): %v", err)
+			}
+			want = append(want, wire{Method: "POST", Path: "/cgi-bin/media/upload", Query: tok("type", "file"),
+				ContentType: "multipart/form-data", Parts: []wirePart{filePart("季度报告.txt", "text/plain; charset=utf-8", data)}})
 			return want
 		}},
 		{name: "UploadImage", do: func(t *testing.T, e *env) []wire {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -120,6 +121,29 @@ func newServer(t *testing.T, wrap ...func(http.Handler) http.Handler) *server {
 		em.Close()
 	})
 	return &server{em, srv.URL}
+}
+
+// Requests returns the request log once every request answered so far is
+// in it: the command may exit before the emulator has logged its last call
+// (see the emulator's rules for reading the log).
+func (s *server) Requests() []emulator.Request {
+	s.settle()
+	return s.Emulator.Requests()
+}
+
+// ResetRequests empties the log once no request is in service, so that no
+// call of an earlier run is logged after the reset.
+func (s *server) ResetRequests() {
+	s.settle()
+	s.Emulator.ResetRequests()
+}
+
+func (s *server) settle() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Settle(ctx); err != nil {
+		panic("the emulator kept a request in service for a minute: " + err.Error())
+	}
 }
 
 // oa returns the flags and environment of a run against the server's

@@ -19,6 +19,7 @@ func (s *suite) service(t tb) {
 	t.Run("TooLarge", s.tooLarge)
 	t.Run("TooLargeStream", s.tooLargeStream)
 	t.Run("TooSmall", s.tooSmall)
+	t.Run("TooLong", s.tooLong)
 	t.Run("WrongFormat", s.wrongFormat)
 	t.Run("Expiry", s.expiry)
 	t.Run("UploadImage", s.uploadImage)
@@ -189,6 +190,26 @@ func (s *suite) tooSmall(t tb) {
 		name, data := sample(k, 0)
 		_, err := e.Service.Upload(t.Context(), k, material.FromBytes(name, data[:rule.MinSize-1]))
 		wantErr(t, fmt.Sprintf("Upload(%s, %d bytes)", k, rule.MinSize-1), err, material.ErrTooSmall)
+	}
+}
+
+// tooLong uploads an AMR voice of 61 s, which both platforms refuse
+// (45007, or the client's own measurement before sending), and one of
+// exactly 60 s, which they take.
+func (s *suite) tooLong(t tb) {
+	e := s.env(t)
+	amr := func(frames int) []byte { // 4.75 kbit/s frames of 20 ms
+		b := []byte("#!AMR\n")
+		for range frames {
+			b = append(b, 0x04)
+			b = append(b, make([]byte, 12)...)
+		}
+		return b
+	}
+	_, err := e.Service.Upload(t.Context(), material.KindVoice, material.FromBytes("long.amr", amr(3050)))
+	wantErr(t, "Upload(voice of 61 s)", err, material.ErrTooLong)
+	if _, err := e.Service.Upload(t.Context(), material.KindVoice, material.FromBytes("minute.amr", amr(3000))); err != nil {
+		t.Fatalf("Upload(voice of 60 s): %v", err)
 	}
 }
 

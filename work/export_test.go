@@ -1,4 +1,0 @@
-package work
-
-// WithChunkSize exports withChunkSize to the tests.
-var WithChunkSize = withChunkSize
