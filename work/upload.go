@@ -55,14 +55,9 @@ func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, 
 	if err != nil {
 		return "", fmt.Errorf("work: upload image: %w", err)
 	}
-	var out struct {
-		URL string `json:"url"`
-	}
+	var out urlReply
 	if err := c.upload(ctx, "/cgi-bin/media/uploadimg", nil, rule, src, &out); err != nil {
 		return "", fmt.Errorf("work: upload image: %w", err)
-	}
-	if out.URL == "" {
-		return "", fmt.Errorf("work: upload image: the reply has no url")
 	}
 	return out.URL, nil
 }
@@ -114,9 +109,28 @@ type mediaReply struct {
 	CreatedAt wire.Time `json:"created_at"`
 }
 
-func (r mediaReply) media(kind material.Kind, now func() time.Time) (material.Media, error) {
+// Missing tells the transport that a reply without media_id is no answer:
+// the media may exist all the same.
+func (r *mediaReply) Missing() string {
 	if r.MediaID == "" {
-		return material.Media{}, fmt.Errorf("work: upload %s: the reply has no media_id", kind)
+		return "media_id"
 	}
+	return ""
+}
+
+func (r mediaReply) media(kind material.Kind, now func() time.Time) (material.Media, error) {
 	return material.TemporaryMedia(r.MediaID, kind, r.CreatedAt.Or(now)), nil
+}
+
+// urlReply is uploadimg's answer.
+type urlReply struct {
+	URL string `json:"url"`
+}
+
+// Missing tells the transport that a reply without url is no answer.
+func (r *urlReply) Missing() string {
+	if r.URL == "" {
+		return "url"
+	}
+	return ""
 }
