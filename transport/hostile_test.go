@@ -439,3 +439,21 @@ func appendFile(path string, b []byte) error {
 func openAppend(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 }
+
+// TestStaticTokenRejected: a write rejected for a token that cannot be
+// refreshed is not sent again, and the platform did not act on it.
+func TestStaticTokenRejected(t *testing.T) {
+	var n atomic.Int32
+	c, _ := setup(t, material.WeCom, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		io.Copy(io.Discard, r.Body)
+		writeJSON(w, `{"errcode":40014,"errmsg":"invalid access_token"}`)
+	}), func(cfg *transport.Config) { cfg.Tokens = staticTokens("STATIC") })
+	err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload_by_url", JSON: map[string]string{"k": "v"}, Write: true}, nil)
+	if !errors.Is(err, material.ErrUnauthorized) || errors.Is(err, material.ErrOutcomeUnknown) {
+		t.Errorf("err = %v, want ErrUnauthorized and no unknown outcome", err)
+	}
+	if n.Load() != 1 {
+		t.Errorf("requests = %d, want 1", n.Load())
+	}
+}
