@@ -136,7 +136,7 @@ func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.
 		job.Media = material.TemporaryMedia(out.Detail.MediaID, c.kindOf(jobID), out.Detail.CreatedAt.Or(c.now))
 	case material.JobFailed:
 		msg, _ := material.ParseErrmsg(out.Detail.Errmsg)
-		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: msg}
+		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: c.tc.Snippet([]byte(msg))}
 	default:
 		return material.Job{}, fmt.Errorf("work: upload by url result of job %s: unknown status %d", jobID, int(out.Status))
 	}

@@ -146,3 +146,25 @@ func errorTexts(err error) []string {
 	}
 	return texts
 }
+
+// TestJobErrorEchoNeverShown: the detail errmsg of a failed upload-by-URL
+// job is reply text too.
+func TestJobErrorEchoNeverShown(t *testing.T) {
+	s := newServer(t)
+	s.api = func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("access_token")
+		fmt.Fprintf(w, `{"errcode":0,"errmsg":"ok","status":3,"detail":{"errcode":830003,"errmsg":"download failed for %s with %s"}}`, tok, corpSecret)
+	}
+	c := newClients(t, s, clientOptions{})
+	job, err := c.work.UploadByURLResult(t.Context(), "J1")
+	if err != nil || job.Err == nil {
+		t.Fatalf("job %+v, err %v: want a failed job", job, err)
+	}
+	for _, text := range errorTexts(job.Err) {
+		for _, secret := range held[material.WeCom] {
+			if strings.Contains(text, secret) {
+				t.Errorf("%q leaked into %s", secret, text)
+			}
+		}
+	}
+}
