@@ -34,7 +34,7 @@ type Reply struct {
 // An error reply (an errcode, an HTTP status, an HTML page) is a
 // *material.APIError, never file bytes.
 func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
-	cl := &call{op: req.op(), write: req.Write, download: true}
+	cl := &call{op: req.op(), write: req.Write}
 	var kind BodyKind
 	resp, err := c.do(ctx, req, cl, func(resp *http.Response) error {
 		v := classify(resp)

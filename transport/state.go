@@ -18,18 +18,16 @@ type call struct {
 	op         string
 	write      bool // the call changes state on the server
 	replayable bool // the body can be produced again
-	download   bool // the reply may be file bytes
 
-	mu      sync.Mutex
-	send    int     // the current send (an attempt, or a token replay within one)
-	traced  bool    // the current send reported a connection attempt (httptrace GetConn)
-	conn    bool    // ...and got a connection (httptrace GotConn): bytes may have reached the server
-	done    bool    // the current send's whole body left this side
-	local   error   // reading the current send's body failed on this side
-	opened  error   // opening the body for an attempt failed (before any send)
-	last    outcome // judge's verdict on the last attempt
-	decided bool    // last is set
-	body    []byte  // the decoded JSON reply
+	mu     sync.Mutex
+	send   int     // the current send (an attempt, or a token replay within one)
+	traced bool    // the current send reported a connection attempt (httptrace GetConn)
+	conn   bool    // ...and got a connection (httptrace GotConn): bytes may have reached the server
+	done   bool    // the current send's whole body left this side
+	local  error   // reading the current send's body failed on this side
+	opened error   // opening the body for an attempt failed (before any send)
+	last   outcome // judge's verdict on the last attempt
+	body   []byte  // the decoded JSON reply
 }
 
 type callKey struct{}
@@ -95,7 +93,7 @@ func (c *call) attempt(platform material.Platform, replied bool, err error) atte
 
 func (c *call) setOutcome(o outcome) {
 	c.mu.Lock()
-	c.last, c.decided = o, true
+	c.last = o
 	c.mu.Unlock()
 }
 
