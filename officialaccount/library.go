@@ -58,23 +58,8 @@ func (c *Client) AddVideo(ctx context.Context, src material.Source, desc materia
 	return c.add(ctx, material.KindVideo, src, []transport.Field{{Name: "description", Value: string(bytes.TrimSpace(buf.Bytes()))}})
 }
 
-// addReply is add_material's answer.
-type addReply struct {
-	MediaID string `json:"media_id"`
-	URL     string `json:"url"`
-}
-
-// Missing tells the transport that a reply without media_id is no answer:
-// the item may exist all the same.
-func (r *addReply) Missing() string {
-	if r.MediaID == "" {
-		return "media_id"
-	}
-	return ""
-}
-
 func (c *Client) add(ctx context.Context, kind material.Kind, src material.Source, fields []transport.Field) (material.Media, error) {
-	var reply addReply
+	var reply wire.Media
 	since := c.now()
 	err := c.upload(ctx, material.APIPermanent, kind, src, "/cgi-bin/material/add_material", url.Values{"type": {string(kind)}}, fields, &reply)
 	if err != nil {

@@ -89,23 +89,8 @@ func (c *Client) UploadVideo(ctx context.Context, mediaID, title, description st
 	return m, wrap("upload video", err)
 }
 
-// massReply is the answer of uploadnews and uploadvideo.
-type massReply struct {
-	Type      string    `json:"type"`
-	MediaID   string    `json:"media_id"`
-	CreatedAt wire.Time `json:"created_at"`
-}
-
-// Missing tells the transport that a reply without media_id is no answer.
-func (r *massReply) Missing() string {
-	if r.MediaID == "" {
-		return "media_id"
-	}
-	return ""
-}
-
 func (c *Client) mass(ctx context.Context, path string, body any) (MassMedia, error) {
-	var reply massReply
+	var reply wire.Media
 	if err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: path, JSON: body, Write: true}, &reply); err != nil {
 		return MassMedia{}, err
 	}

@@ -1,7 +1,6 @@
 package officialaccount
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,44 +22,12 @@ import (
 // read from thumb_media_id, where the platform puts it. ExpiresAt is
 // CreatedAt plus material.TemporaryLifetime.
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
-	var reply uploadReply
+	var reply wire.Media
 	q := url.Values{"type": {string(kind)}}
 	if err := c.upload(ctx, material.APITemporary, kind, src, "/cgi-bin/media/upload", q, nil, &reply); err != nil {
 		return material.Media{}, wrap("upload", err)
 	}
-	return material.TemporaryMedia(reply.id(), kind, reply.CreatedAt.Or(c.now)), nil
-}
-
-// uploadReply is media/upload's answer; a thumb's id comes in
-// thumb_media_id.
-type uploadReply struct {
-	Type         string    `json:"type"`
-	MediaID      string    `json:"media_id"`
-	ThumbMediaID string    `json:"thumb_media_id"`
-	CreatedAt    wire.Time `json:"created_at"`
-}
-
-func (r *uploadReply) id() string { return cmp.Or(r.MediaID, r.ThumbMediaID) }
-
-// Missing tells the transport that a reply without an id is no answer.
-func (r *uploadReply) Missing() string {
-	if r.id() == "" {
-		return "media_id"
-	}
-	return ""
-}
-
-// urlReply is uploadimg's answer.
-type urlReply struct {
-	URL string `json:"url"`
-}
-
-// Missing tells the transport that a reply without url is no answer.
-func (r *urlReply) Missing() string {
-	if r.URL == "" {
-		return "url"
-	}
-	return ""
+	return material.TemporaryMedia(reply.ID(), kind, reply.CreatedAt.Or(c.now)), nil
 }
 
 // Download streams temporary media (GET cgi-bin/media/get, "获取临时素材",
@@ -115,7 +82,7 @@ func (c *Client) downloadTemporary(ctx context.Context, path, mediaID string) (*
 // It does not count against the permanent library. Other formats and sizes
 // are refused before sending.
 func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, error) {
-	var reply urlReply
+	var reply wire.URL
 	if err := c.upload(ctx, material.APIImage, material.KindImage, src, "/cgi-bin/media/uploadimg", nil, nil, &reply); err != nil {
 		return "", wrap("upload image", err)
 	}
