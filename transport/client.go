@@ -42,8 +42,8 @@ type Config struct {
 	// connection carried it: the Transport should report its connections
 	// through net/http/httptrace, as *http.Transport does. With one that
 	// does not, only a dial, DNS, proxy or TLS handshake error counts as
-	// "not sent". A reply is trusted only once the Transport has read the
-	// whole request body.
+	// "not sent". A success reply to a write is trusted only if the
+	// Transport had read the whole request body when it came.
 	HTTPClient *http.Client
 	// Secrets are values that must never appear in an error or a log line,
 	// whatever a server echoes: the AppSecret or corp secret behind the
