@@ -64,17 +64,19 @@ func WithBaseURL(base string) FetcherOption {
 	}
 }
 
-// WithHTTPClient makes the fetcher send its requests with a copy of c. The
-// default client has dial, TLS handshake and response-header timeouts, a
-// 30 s overall timeout, and does not follow redirects (a redirect would
-// carry the secret elsewhere); give c a CheckRedirect that refuses them too.
+// WithHTTPClient makes the fetcher send its requests with a copy of c (its
+// Transport, Timeout and Jar). The default client has dial, TLS handshake
+// and response-header timeouts and a 30 s overall timeout. Whatever c's
+// CheckRedirect, the fetcher follows no redirect: its requests carry the
+// secret, which a redirect would carry elsewhere (a 307 re-posts the
+// stable_token body). A 3xx reply is an error naming its status and the
+// target's host only.
 func WithHTTPClient(c *http.Client) FetcherOption {
 	return func(o *fetcherOptions) error {
 		if c == nil {
 			return fmt.Errorf("auth: nil HTTP client: %w", material.ErrInvalidInput)
 		}
-		cc := *c
-		o.client = &cc
+		o.client = redact.NoRedirects(c)
 		return nil
 	}
 }
@@ -107,7 +109,7 @@ func WithFetcherLogger(l *slog.Logger) FetcherOption {
 
 var defaultClient = sync.OnceValue(func() *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{
+	return redact.NoRedirects(&http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
@@ -118,8 +120,7 @@ var defaultClient = sync.OnceValue(func() *http.Client {
 			IdleConnTimeout:       90 * time.Second,
 			MaxIdleConns:          10,
 		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	})
 })
 
 // endpoint is one token endpoint of a platform and what sending to it takes.
@@ -130,7 +131,9 @@ type endpoint struct {
 	client   *http.Client
 	now      func() time.Time
 	log      *slog.Logger
-	secrets  []string // what must never appear in an error: the secret, raw and escaped
+	// secrets holds what must never appear in an error: the secret and
+	// every token fetched, in any of their forms.
+	secrets *redact.Set
 }
 
 func newEndpoint(platform material.Platform, defaultBase, op, secret string, opts []FetcherOption) (*endpoint, error) {
@@ -153,7 +156,7 @@ func newEndpoint(platform material.Platform, defaultBase, op, secret string, opt
 		client:   o.client,
 		now:      o.now,
 		log:      o.log,
-		secrets:  []string{secret, url.QueryEscape(secret), url.PathEscape(secret)},
+		secrets:  redact.NewSet(secret),
 	}, nil
 }
 
@@ -189,52 +192,59 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, error) {
 	}
 	var r reply
 	jerr := json.Unmarshal(body, &r)
+	e.secrets.AddToken(r.AccessToken) // a token in any reply, an error included, is never shown
 	if resp.StatusCode != http.StatusOK {
 		ae := &material.APIError{Platform: e.platform, Op: e.op, HTTPStatus: resp.StatusCode}
-		if jerr == nil && r.ErrCode != 0 {
+		switch {
+		case redact.IsRedirect(resp.StatusCode):
+			ae.Message = redact.RedirectMessage(resp, e.secrets)
+		case jerr == nil && r.ErrCode != 0:
 			ae.Code = r.ErrCode
-			ae.Message, ae.RequestID = e.errmsg(r.ErrMsg, r.AccessToken)
+			ae.Message, ae.RequestID = e.errmsg(r.ErrMsg)
 		}
-		return Token{}, e.fail(ae, r.AccessToken)
+		return Token{}, e.fail(ae)
 	}
 	if jerr != nil {
 		var se *json.SyntaxError
 		if errors.As(jerr, &se) {
 			jerr = fmt.Errorf("malformed JSON at byte %d", se.Offset)
+		} else {
+			jerr = errors.New(redact.Snippet(jerr.Error(), e.secrets))
 		}
-		return Token{}, e.fail(fmt.Errorf("decode reply: %w", jerr), r.AccessToken)
+		return Token{}, e.fail(fmt.Errorf("decode reply: %w", jerr))
 	}
 	if r.ErrCode != 0 {
 		ae := &material.APIError{Platform: e.platform, Op: e.op, Code: r.ErrCode, HTTPStatus: resp.StatusCode}
-		ae.Message, ae.RequestID = e.errmsg(r.ErrMsg, r.AccessToken)
-		return Token{}, e.fail(ae, r.AccessToken)
+		ae.Message, ae.RequestID = e.errmsg(r.ErrMsg)
+		return Token{}, e.fail(ae)
 	}
 	if r.AccessToken == "" {
 		return Token{}, e.fail(errors.New("the reply has no access_token"))
 	}
 	if r.ExpiresIn <= 0 || r.ExpiresIn > maxExpiresIn {
-		return Token{}, e.fail(errors.New("the reply has no expires_in in range"), r.AccessToken)
+		return Token{}, e.fail(errors.New("the reply has no expires_in in range"))
 	}
 	return Token{Value: r.AccessToken, ExpiresAt: start.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
 }
 
-// errmsg splits a platform errmsg, with anything secret taken out.
-func (e *endpoint) errmsg(errmsg, token string) (message, requestID string) {
+// errmsg splits a platform errmsg, with anything secret taken out and cut
+// short.
+func (e *endpoint) errmsg(errmsg string) (message, requestID string) {
 	message, requestID = material.ParseErrmsg(errmsg)
-	clean := func(s string) string { return redact.Secrets(redact.String(s), append(e.secrets, token)...) }
-	return clean(message), clean(requestID)
+	return redact.Snippet(message, e.secrets), redact.Snippet(requestID, e.secrets)
 }
 
-// fail prefixes err with the package and endpoint and takes the secret (and
-// any token given) out of its message, *url.Error's URL included.
-func (e *endpoint) fail(err error, tokens ...string) error {
+// fail prefixes err with the package and endpoint and takes every secret
+// and token the fetcher holds or held out of its message, *url.Error's URL
+// included.
+func (e *endpoint) fail(err error) error {
 	var ae *material.APIError
 	if errors.As(err, &ae) {
 		err = fmt.Errorf("auth: %w", err) // APIError names the platform and endpoint itself
 	} else {
 		err = fmt.Errorf("auth: %s %s: %w", e.platform, e.op, err)
 	}
-	return redact.Error(err, append(tokens, e.secrets...)...)
+	return redact.ErrorWith(err, e.secrets)
 }
 
 func (e *endpoint) attrs(req *http.Request, start time.Time, more ...slog.Attr) []slog.Attr {

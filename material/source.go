@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 )
@@ -46,7 +47,9 @@ type body struct {
 // FromFile returns a Source reading the file at path. The name is the base
 // name of path; the size is the file's size now. The file is opened anew for
 // every attempt, so the Source is replayable and holds no open file between
-// uploads.
+// uploads. A file that shrinks or grows after FromFile fails to be read
+// (one byte past the size is read to check that it ends there), so a
+// changed file is never uploaded in part.
 func FromFile(path string) (Source, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -64,31 +67,81 @@ func FromFile(path string) (Source, error) {
 			if err != nil {
 				return nil, fmt.Errorf("material: %w", err)
 			}
-			return &exactFile{r: io.LimitReader(f, size), f: f, want: size, name: path}, nil
+			return &exactReader{r: f, c: f, left: size, size: size, name: path, file: true}, nil
 		}},
 	}, nil
 }
 
-// exactFile reads a file that must still hold the size it had when the
-// Source was made; a file that shrank is an error, not a short upload.
-type exactFile struct {
+// exactReader yields exactly size bytes of r. Before it hands out the last
+// of them it reads one byte more, to check that r ends there: a reader
+// that yields more, or fewer, is an error, and the reader's consumer never
+// gets all size bytes, so an upload of it cannot complete.
+type exactReader struct {
 	r    io.Reader
-	f    *os.File
-	want int64
-	n    int64
+	c    io.Closer // closed by Close, if set
+	left int64
+	size int64
 	name string
+	file bool // r is the file at name (else an io.Reader given as name)
 }
 
-func (e *exactFile) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	e.n += int64(n)
-	if err == io.EOF && e.n < e.want {
-		return n, fmt.Errorf("material: %s shrank while being read (%d of %d bytes)", e.name, e.n, e.want)
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		if e.left < 0 {
+			return 0, errReadAfterFailure
+		}
+		return 0, io.EOF
 	}
-	return n, err
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	switch {
+	case err != nil && err != io.EOF:
+		e.left = -1
+		return 0, fmt.Errorf("material: read %s: %w", e.what(), err)
+	case e.left == 0:
+		var one [1]byte
+		m, perr := io.ReadFull(e.r, one[:])
+		if m > 0 {
+			e.left = -1
+			if e.file {
+				return 0, fmt.Errorf("material: %s grew while being read: it held %d bytes when the Source was made: %w", e.name, e.size, ErrInvalidInput)
+			}
+			return 0, fmt.Errorf("material: %s yields more than the %d bytes it declared: %w", e.what(), e.size, ErrInvalidInput)
+		}
+		if perr != io.EOF {
+			e.left = -1
+			return 0, fmt.Errorf("material: read %s: %w", e.what(), perr)
+		}
+		return n, io.EOF
+	case err == io.EOF:
+		got := e.size - e.left
+		e.left = -1
+		if e.file {
+			return 0, fmt.Errorf("material: %s shrank while being read (%d of %d bytes): %w", e.name, got, e.size, ErrInvalidInput)
+		}
+		return 0, fmt.Errorf("material: %s ended after %d of the %d bytes it declared: %w", e.what(), got, e.size, ErrInvalidInput)
+	}
+	return n, nil
 }
 
-func (e *exactFile) Close() error { return e.f.Close() }
+func (e *exactReader) what() string {
+	if e.file {
+		return e.name
+	}
+	return "the reader of " + displayName(e.name)
+}
+
+func (e *exactReader) Close() error {
+	if e.c != nil {
+		return e.c.Close()
+	}
+	return nil
+}
+
+var errReadAfterFailure = errors.New("material: read after a failed read")
 
 // FromBytes returns a replayable Source over b. The slice is not copied and
 // must not be changed until the upload returns.
@@ -109,9 +162,17 @@ func FromBytes(name string, b []byte) Source {
 //
 // When r is also an io.ReaderAt and an io.Seeker (an *os.File, a
 // *bytes.Reader, a *strings.Reader) and size is known, the Source is
-// replayable: it reads size bytes from r's current offset with ReadAt and
-// never moves r. Any other reader is one-shot: it can be read once, and an
-// upload that must be resent fails with ErrNotReplayable.
+// replayable: it reads the size bytes that start at r's current offset with
+// ReadAt (a section of r: what follows is not read) and never moves r; a
+// section that ends early is an error. Any other reader is one-shot: it can
+// be read once, and an upload that must be resent fails with
+// ErrNotReplayable. A one-shot reader must yield exactly size bytes: one
+// byte more is read to check that it ends there, and a reader that yields
+// more or fewer fails the upload with an error matching ErrInvalidInput
+// before the last byte is sent, so nothing truncated is ever uploaded.
+//
+// A nil r gives a Source that fails, before anything is sent, with an
+// error matching ErrInvalidInput.
 //
 // The Source never closes r; that stays the caller's job, after the upload.
 // Cancelling an upload stops it between reads: a reader that blocks forever
@@ -122,11 +183,15 @@ func FromReader(name string, r io.Reader, size int64) Source {
 	if size < 0 {
 		size = -1
 	}
+	if isNil(r) {
+		err := fmt.Errorf("material: FromReader(%s): nil reader: %w", displayName(name), ErrInvalidInput)
+		return Source{name: name, size: size, b: &body{open: func() (io.ReadCloser, error) { return nil, err }}}
+	}
 	if ra, ok := r.(io.ReaderAt); ok && size >= 0 {
 		if s, ok := r.(io.Seeker); ok {
 			if off, err := s.Seek(0, io.SeekCurrent); err == nil {
 				return Source{name: name, size: size, b: &body{replayable: true, open: func() (io.ReadCloser, error) {
-					return io.NopCloser(io.NewSectionReader(ra, off, size)), nil
+					return &sectionReader{SectionReader: io.NewSectionReader(ra, off, size), name: name}, nil
 				}}}
 			}
 		}
@@ -139,10 +204,45 @@ func FromReader(name string, r io.Reader, size int64) Source {
 			return nil, fmt.Errorf("material: %s: %w: it was made from a one-shot io.Reader that has already been read", displayName(name), ErrNotReplayable)
 		}
 		b.opened = true
-		return io.NopCloser(b.br), nil
+		if size < 0 {
+			return io.NopCloser(b.br), nil
+		}
+		return &exactReader{r: b.br, left: size, size: size, name: name}, nil
 	}
 	return Source{name: name, size: size, b: b}
 }
+
+// isNil reports a nil reader, a nil pointer in an interface included.
+func isNil(r io.Reader) bool {
+	if r == nil {
+		return true
+	}
+	v := reflect.ValueOf(r)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
+}
+
+// sectionReader is the size bytes of an io.ReaderAt; ending early is an
+// error.
+type sectionReader struct {
+	*io.SectionReader
+	name string
+	n    int64
+}
+
+func (s *sectionReader) Read(p []byte) (int, error) {
+	n, err := s.SectionReader.Read(p)
+	s.n += int64(n)
+	if err == io.EOF && s.n < s.Size() {
+		return n, fmt.Errorf("material: the reader of %s ended after %d of the %d bytes it declared: %w", displayName(s.name), s.n, s.Size(), ErrInvalidInput)
+	}
+	return n, err
+}
+
+func (s *sectionReader) Close() error { return nil }
 
 // Name returns the file name sent to the platform: always a base name, since
 // the constructors and WithName drop any folder part.

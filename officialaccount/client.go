@@ -80,9 +80,13 @@ func WithBaseURL(u string) Option {
 	}
 }
 
-// WithHTTPClient sends requests with c's Transport (and Timeout, Jar). The
-// default has connection timeouts and no overall limit, which the context
-// sets: a 10 MB upload must not be cut off. Redirects are never followed.
+// WithHTTPClient sends requests with c's Transport (and Timeout, Jar),
+// token fetches included. The default has connection timeouts and no
+// overall limit, which the context sets: a 10 MB upload must not be cut
+// off. Whatever c's CheckRedirect, no request that carries the AppSecret
+// or an access token follows a redirect: a 3xx reply is an error naming
+// its status and the target's host only. DownloadURL, whose links carry
+// neither, follows redirects.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) error {
 		if c == nil {
@@ -165,6 +169,7 @@ func New(appID, secret string, opts ...Option) (*Client, error) {
 		HTTPClient: o.hc,
 		Logger:     o.logger,
 		Retry:      o.retry,
+		Secrets:    []string{secret},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("officialaccount: %w", err)
@@ -193,7 +198,4 @@ func needID(id string) error {
 	return nil
 }
 
-var (
-	errNoBytes   = errors.New("the platform answered JSON where file bytes were expected")
-	errNoMediaID = errors.New("the reply holds no media_id")
-)
+var errNoBytes = errors.New("the platform answered JSON where file bytes were expected")

@@ -36,18 +36,41 @@
 // Content with URL set and an empty body, not an error. get_material answers
 // a file with bytes, a video with its title, description and down_url, a
 // news item with its articles: Get returns a material.Asset with exactly one
-// of Content, Video and News set, told apart by the reply's headers (a
-// file has a Content-Disposition or a non-JSON type) and then by its keys.
+// of Content, Video and News set. Which it is, file or JSON or error reply,
+// is decided by one rule (transport.Classify) for every download, DownloadURL
+// and DownloadHDVoice included: the first bytes of the body decide, and a
+// JSON object with a non-zero errcode is an error whatever its Content-Type
+// or Content-Disposition; an HTML page with status 200 is an error too, never
+// media.
 //
 // # Writes
 //
-// Writes (uploads, Add, Delete, UploadNews, UploadVideo) are resent only
-// when the platform provably did not act: a busy errcode (-1, 45011), a
-// rejected token, a connection that failed before the request was sent in
-// full. When an Add was sent and no answer came back, it is not resent; Add
-// returns an *OutcomeUnknownError (material.ErrOutcomeUnknown) and
-// FindAdded looks for the item in the library. Reads are retried by the
-// policy set with WithRetry.
+// Writes (Upload, UploadImage, Add, AddVideo, Delete, UploadNews,
+// UploadVideo) are sent again only when the platform provably did not act
+// on them: an HTTP 200 reply with a busy errcode (-1, 45011) or a rejected
+// token (40001, 40014, 42001: replayed once with a new token, when the
+// Source can be read again), or a request that never left because no
+// connection was obtained (DNS, dial, refusal, proxy or TLS handshake
+// failure) or no token could be fetched. Once a connection was obtained,
+// any other failure ends the call, and when the whole request had been sent
+// the error matches material.ErrOutcomeUnknown: the connection dropped, the
+// reply was cut off, unreadable or too long, an HTML page or any HTTP
+// status other than 200 (5xx and 429 included) came back, the reply held no
+// media_id, or the context ended while the reply was awaited. Add and
+// AddVideo then return an *OutcomeUnknownError, and FindAdded looks for the
+// item in the library. A Source that yields more or fewer bytes than it
+// declared, or fails to be read, fails the call before the platform gets a
+// complete request: not an unknown outcome, and not sent again. Reads are
+// retried by the policy set with WithRetry.
+//
+// # Secrets
+//
+// No error or log line holds the AppSecret or an access token. Any text
+// taken from a reply into an error is cut short and scrubbed of the
+// AppSecret and of every token the client has used, whatever the reply's
+// Content-Type or size. No request that carries the secret or a token
+// follows a redirect, whatever http.Client is given (WithHTTPClient): a
+// redirect is an error naming its status and the target's host only.
 //
 // # News material (图文素材)
 //

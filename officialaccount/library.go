@@ -23,12 +23,15 @@ import (
 // Videos need a title and an introduction: use AddVideo.
 //
 // The limits of the kind are checked before anything is sent. An Add is
-// resent only when the platform provably did not act on it (a busy errcode,
-// a rejected token, a connection that failed before the request was sent in
-// full). When the request was sent but no answer came back, Add does not
-// resend it, which could leave the file twice in the library: it returns an
-// *OutcomeUnknownError, matching material.ErrOutcomeUnknown, and the caller
-// decides (FindAdded looks for the item in the library).
+// sent again only when the platform provably did not act on it: an HTTP
+// 200 reply with a busy errcode (-1, 45011) or a rejected token (replayed
+// once with a new token), or no connection obtained for it. When the whole
+// request was sent and no usable answer came back (a dropped connection, a
+// reply cut off or unreadable, an HTML page, a reply without media_id, an
+// HTTP error status), Add does not resend it, which could leave the file
+// twice in the library: it returns an *OutcomeUnknownError, matching
+// material.ErrOutcomeUnknown, and the caller decides (FindAdded looks for
+// the item in the library).
 //
 // The platform's answer carries no time: CreatedAt is the client's clock
 // (WithClock) when the answer came.
@@ -56,10 +59,7 @@ func (c *Client) AddVideo(ctx context.Context, src material.Source, desc materia
 }
 
 func (c *Client) add(ctx context.Context, kind material.Kind, src material.Source, fields []transport.Field) (material.Media, error) {
-	var reply struct {
-		MediaID string `json:"media_id"`
-		URL     string `json:"url"`
-	}
+	var reply wire.Media
 	since := c.now()
 	err := c.upload(ctx, material.APIPermanent, kind, src, "/cgi-bin/material/add_material", url.Values{"type": {string(kind)}}, fields, &reply)
 	if err != nil {
@@ -67,9 +67,6 @@ func (c *Client) add(ctx context.Context, kind material.Kind, src material.Sourc
 			return material.Media{}, &OutcomeUnknownError{Kind: kind, Name: src.Name(), Since: since, Err: err}
 		}
 		return material.Media{}, wrap("add material", err)
-	}
-	if reply.MediaID == "" {
-		return material.Media{}, wrap("add material", errNoMediaID)
 	}
 	return material.Media{ID: reply.MediaID, Kind: kind, CreatedAt: c.now().Truncate(time.Second), URL: reply.URL}, nil
 }

@@ -90,16 +90,9 @@ func (c *Client) UploadVideo(ctx context.Context, mediaID, title, description st
 }
 
 func (c *Client) mass(ctx context.Context, path string, body any) (MassMedia, error) {
-	var reply struct {
-		Type      string    `json:"type"`
-		MediaID   string    `json:"media_id"`
-		CreatedAt wire.Time `json:"created_at"`
-	}
+	var reply wire.Media
 	if err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: path, JSON: body, Write: true}, &reply); err != nil {
 		return MassMedia{}, err
-	}
-	if reply.MediaID == "" {
-		return MassMedia{}, errNoMediaID
 	}
 	return MassMedia{ID: reply.MediaID, Kind: material.Kind(reply.Type), CreatedAt: reply.CreatedAt.Or(c.now)}, nil
 }

@@ -9,10 +9,13 @@ import (
 )
 
 // OutcomeUnknownError is what Add and AddVideo return when the request was
-// sent in full but no answer came back (the connection dropped, a gateway
-// answered 5xx): the platform may or may not have added the file. The
-// client does not resend it, since that could leave the file twice in the
-// library. It matches material.ErrOutcomeUnknown and the underlying error.
+// sent in full but no usable answer came back: the connection dropped, the
+// reply was cut off or could not be read, a gateway answered an HTTP error
+// status or an HTML page, the reply held no media_id, or the context ended
+// while the reply was awaited. The platform may or may not have added the
+// file. The client does not resend it, since that could leave the file
+// twice in the library. It matches material.ErrOutcomeUnknown and the
+// underlying error.
 //
 // To settle it, look for the item: FindAdded lists the newest items of the
 // kind named Name and updated since Since; or Count and compare.

@@ -22,24 +22,12 @@ import (
 // read from thumb_media_id, where the platform puts it. ExpiresAt is
 // CreatedAt plus material.TemporaryLifetime.
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
-	var reply struct {
-		Type         string    `json:"type"`
-		MediaID      string    `json:"media_id"`
-		ThumbMediaID string    `json:"thumb_media_id"`
-		CreatedAt    wire.Time `json:"created_at"`
-	}
+	var reply wire.Media
 	q := url.Values{"type": {string(kind)}}
 	if err := c.upload(ctx, material.APITemporary, kind, src, "/cgi-bin/media/upload", q, nil, &reply); err != nil {
 		return material.Media{}, wrap("upload", err)
 	}
-	id := reply.MediaID
-	if id == "" {
-		id = reply.ThumbMediaID
-	}
-	if id == "" {
-		return material.Media{}, wrap("upload", errNoMediaID)
-	}
-	return material.TemporaryMedia(id, kind, reply.CreatedAt.Or(c.now)), nil
+	return material.TemporaryMedia(reply.ID(), kind, reply.CreatedAt.Or(c.now)), nil
 }
 
 // Download streams temporary media (GET cgi-bin/media/get, "获取临时素材",
@@ -83,7 +71,7 @@ func (c *Client) downloadTemporary(ctx context.Context, path, mediaID string) (*
 		VideoURL string `json:"video_url"`
 	}
 	if err := json.Unmarshal(r.JSON, &v); err != nil || v.VideoURL == "" {
-		return nil, fmt.Errorf("%w: %.80s", errNoBytes, r.JSON)
+		return nil, fmt.Errorf("%w: %s", errNoBytes, c.t.Snippet(r.JSON))
 	}
 	return &material.Content{URL: v.VideoURL, Size: 0, Body: http.NoBody}, nil
 }
@@ -94,14 +82,9 @@ func (c *Client) downloadTemporary(ctx context.Context, path, mediaID string) (*
 // It does not count against the permanent library. Other formats and sizes
 // are refused before sending.
 func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, error) {
-	var reply struct {
-		URL string `json:"url"`
-	}
+	var reply wire.URL
 	if err := c.upload(ctx, material.APIImage, material.KindImage, src, "/cgi-bin/media/uploadimg", nil, nil, &reply); err != nil {
 		return "", wrap("upload image", err)
-	}
-	if reply.URL == "" {
-		return "", wrap("upload image", fmt.Errorf("the reply holds no url"))
 	}
 	return reply.URL, nil
 }
@@ -109,42 +92,11 @@ func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, 
 // DownloadURL streams a link the platform handed out instead of bytes: a
 // temporary video's Content.URL (from Download) or a permanent video's
 // Video.DownURL (from Get). The link is fetched as it is, without the access
-// token. The caller reads and closes the Content.
+// token, following redirects (it carries no secret). Only file bytes come
+// back (transport.Classify decides): an errcode, a JSON document, an HTML
+// page or an HTTP error status is an error, and 404 or 410 matches
+// material.ErrNotFound. The caller reads and closes the Content.
 func (c *Client) DownloadURL(ctx context.Context, link string) (*material.Content, error) {
-	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, wrap("download url", &material.ValidationError{Platform: material.OfficialAccount, Field: "url", Problem: "not an absolute http(s) URL", Err: []error{material.ErrInvalidInput}})
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, wrap("download url", err)
-	}
-	req.Header.Set("User-Agent", transport.UserAgent)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, wrap("download url", fmt.Errorf("GET %s%s: %w", u.Host, u.Path, unwrapURLError(err)))
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		err := &material.APIError{Platform: material.OfficialAccount, Op: "GET " + u.Host + u.Path, HTTPStatus: resp.StatusCode}
-		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
-			return nil, wrap("download url", fmt.Errorf("%w: %w", err, material.ErrNotFound))
-		}
-		return nil, wrap("download url", err)
-	}
-	return &material.Content{
-		Name:        transport.FilenameOf(resp.Header.Get("Content-Disposition")),
-		ContentType: resp.Header.Get("Content-Type"),
-		Size:        resp.ContentLength,
-		Body:        resp.Body,
-	}, nil
-}
-
-// unwrapURLError drops net/http's *url.Error, whose message repeats the
-// whole URL, keeping the cause.
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
+	content, err := c.t.DownloadLink(ctx, c.hc, link)
+	return content, wrap("download url", err)
 }

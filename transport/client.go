@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,9 +34,21 @@ type Config struct {
 	// HTTPClient's Transport, Timeout and Jar are used; nil selects a
 	// transport with dial, TLS and response-header timeouts and no overall
 	// timeout (a 200 MB transfer must not be cut off). Redirects are never
-	// followed: the platforms do not redirect API calls, and a redirect
-	// must not carry the token elsewhere.
+	// followed, whatever its CheckRedirect: the platforms do not redirect
+	// API calls, and a redirect must not carry the token elsewhere; a 3xx
+	// reply is an error naming its status and the target's host only.
+	//
+	// Whether a write may be sent again depends on knowing that no
+	// connection carried it: the Transport should report its connections
+	// through net/http/httptrace, as *http.Transport does. With one that
+	// does not, only a dial, DNS, proxy or TLS handshake error counts as
+	// "not sent". A success reply to a write is trusted only if the
+	// Transport had read the whole request body when it came.
 	HTTPClient *http.Client
+	// Secrets are values that must never appear in an error or a log line,
+	// whatever a server echoes: the AppSecret or corp secret behind the
+	// tokens. The tokens this client sends are added as it gets them.
+	Secrets []string
 	// Logger receives one debug line per attempt (method, host, path,
 	// status, errcode, duration) and a warning per retry. It never gets a
 	// query string or a body. Nil discards.
@@ -54,6 +67,7 @@ type Client struct {
 	rc       *retryablehttp.Client
 	log      *slog.Logger
 	policy   RetryPolicy
+	secrets  *redact.Set // the tokens sent and Config.Secrets: scrubbed from any reply text in an error
 }
 
 // New returns a Client for cfg.
@@ -79,17 +93,14 @@ func New(cfg Config) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		*hc = *cfg.HTTPClient
-	}
+	secrets := redact.NewSet(cfg.Secrets...)
+	hc := redact.NoRedirects(cfg.HTTPClient)
 	if hc.Transport == nil {
 		hc.Transport = DefaultTransport()
 	}
-	hc.Transport = &tokenTransport{base: hc.Transport, tokens: cfg.Tokens, platform: cfg.Platform, host: base.Host}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc.Transport = &tokenTransport{base: hc.Transport, tokens: cfg.Tokens, platform: cfg.Platform, host: base.Host, secrets: secrets}
 
-	c := &Client{platform: cfg.Platform, base: base, log: log, policy: policy}
+	c := &Client{platform: cfg.Platform, base: base, log: log, policy: policy, secrets: secrets}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:      hc,
 		Logger:          nil, // its logger prints URLs; ours logs paths only
@@ -139,11 +150,13 @@ type Request struct {
 	ContentType string
 	// Header holds extra headers, e.g. Range.
 	Header http.Header
-	// Write marks a call that changes state on the server. It is retried
-	// only when the server provably did not act: a busy or rate-limit
-	// errcode, HTTP 429, or a connection that failed before the request
-	// was sent in full. Other failures after sending match
-	// material.ErrOutcomeUnknown.
+	// Write marks a call that changes state on the server. It is sent
+	// again only when the platform provably did not act on it: an HTTP 200
+	// reply with a rejected-token errcode (replayed once with a new token)
+	// or a busy errcode (-1, 45011, 45033), or no connection obtained for
+	// it. Once a connection was obtained, any other failure ends the call;
+	// when the whole request had left this side, its error matches
+	// material.ErrOutcomeUnknown (see the package documentation).
 	Write bool
 }
 
@@ -154,24 +167,46 @@ func (r *Request) op() string {
 	return strings.TrimPrefix(r.Path, "/")
 }
 
+// Required is implemented by a reply type that knows what a successful
+// reply must hold. Do calls Missing after decoding a success into it; a
+// non-empty result names what is missing (e.g. "media_id") and fails the
+// call. For a write, that error matches material.ErrOutcomeUnknown: a
+// reply without the new item's id does not mean the item was not made.
+type Required interface {
+	Missing() string
+}
+
 // Do sends req and decodes the JSON reply into out (if not nil).
 func (c *Client) Do(ctx context.Context, req *Request, out any) error {
 	cl := &call{op: req.op(), write: req.Write}
 	resp, err := c.do(ctx, req, cl, func(resp *http.Response) error {
-		body, err := decodeJSON(c.platform, cl.op, resp)
-		cl.body = body
-		return err
+		body, err := c.decodeJSON(cl.op, resp)
+		if err != nil {
+			return err
+		}
+		if cl.write {
+			if complete, _ := cl.bodyState(); !complete {
+				return &untrustedReply{}
+			}
+		}
+		if out != nil {
+			if err := json.Unmarshal(body, out); err != nil {
+				return &material.APIError{Platform: c.platform, Op: cl.op, HTTPStatus: resp.StatusCode,
+					Message: "the reply does not decode: " + redact.Snippet(err.Error(), c.secrets)}
+			}
+			if r, ok := out.(Required); ok {
+				if m := r.Missing(); m != "" {
+					return &material.APIError{Platform: c.platform, Op: cl.op, HTTPStatus: resp.StatusCode,
+						Message: "the reply has no " + m + ": " + redact.Snippet(body, c.secrets)}
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	resp.Body.Close()
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(cl.body, out); err != nil {
-		return fmt.Errorf("%s %s: decode reply: %w", c.platform, cl.op, err)
-	}
 	return nil
 }
 
@@ -220,7 +255,13 @@ func (c *Client) newRequest(ctx context.Context, req *Request, cl *call) (*retry
 	}
 	var raw any
 	if body != nil {
-		raw = retryablehttp.ReaderFunc(body.Open)
+		raw = retryablehttp.ReaderFunc(func() (io.Reader, error) {
+			r, err := body.Open()
+			if err != nil {
+				cl.openFailed(err)
+			}
+			return r, err
+		})
 		cl.replayable = body.Replayable
 	} else {
 		cl.replayable = true
@@ -251,35 +292,47 @@ func (c *Client) newRequest(ctx context.Context, req *Request, cl *call) (*retry
 }
 
 // finalError makes the error a caller sees from what go-retryablehttp gave
-// up with: the context's error when it ended, the *material.APIError when
-// the platform answered, otherwise the transport error, redacted; each is
-// marked material.ErrOutcomeUnknown when a write may have been applied.
+// up with: a local failure to read the body when there was one, else the
+// context's error when it ended, the *material.APIError when the platform
+// answered, otherwise the transport error, redacted; each is marked
+// material.ErrOutcomeUnknown when judge found that a write may have been
+// applied.
 func (c *Client) finalError(ctx context.Context, cl *call, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		if cl.write && cl.awaiting() {
-			return fmt.Errorf("%s %s: %w (%w: the request was sent in full and its reply was still awaited)", c.platform, cl.op, context.Cause(ctx), material.ErrOutcomeUnknown)
+	o := cl.outcome()
+	unknown := func(e error, why string) error {
+		if !o.unknown {
+			return e
 		}
-		return fmt.Errorf("%s %s: %w", c.platform, cl.op, context.Cause(ctx))
+		return fmt.Errorf("%w (%w: %s)", e, material.ErrOutcomeUnknown, why)
+	}
+	if oerr := cl.openError(); oerr != nil {
+		return fmt.Errorf("%s %s: open the request body: %w", c.platform, cl.op, redact.ErrorWith(oerr, c.secrets))
+	}
+	if _, local := cl.bodyState(); local != nil {
+		e := fmt.Errorf("%s %s: read the request body: %w", c.platform, cl.op, redact.ErrorWith(local, c.secrets))
+		return unknown(e, "the server answered success to a request it cannot have received in full")
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return unknown(fmt.Errorf("%s %s: %w", c.platform, cl.op, context.Cause(ctx)),
+			"the request was sent in full and its reply was not read")
 	}
 	var apiErr *material.APIError
 	if errors.As(err, &apiErr) {
-		switch {
-		case apiErr.TokenRejected() && !cl.replayable:
+		if apiErr.TokenRejected() && !cl.replayable {
 			return fmt.Errorf("%w; the request was not replayed with a new token because %w", apiErr, material.ErrNotReplayable)
-		case cl.write && apiErr.Code == 0 && apiErr.HTTPStatus >= 500:
-			return fmt.Errorf("%w (%w: the server failed after the request was sent)", apiErr, material.ErrOutcomeUnknown)
 		}
-		return apiErr
+		return unknown(apiErr, "the request was sent in full and the reply is not the platform's verdict")
 	}
 	var te *tokenError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s %s: %w", c.platform, cl.op, redact.Error(err))
+		return fmt.Errorf("%s %s: %w", c.platform, cl.op, redact.ErrorWith(err, c.secrets))
 	}
-	err = redact.Error(err)
-	if cl.write && cl.wasSent() {
-		return fmt.Errorf("%s %s: %w (%w: the request was sent in full before the failure)", c.platform, cl.op, err, material.ErrOutcomeUnknown)
+	var ut *untrustedReply
+	if errors.As(err, &ut) {
+		return unknown(fmt.Errorf("%s %s: %w", c.platform, cl.op, err), "a server claimed to have acted")
 	}
-	return fmt.Errorf("%s %s: %w", c.platform, cl.op, err)
+	return unknown(fmt.Errorf("%s %s: %w", c.platform, cl.op, redact.ErrorWith(err, c.secrets)),
+		"the request was sent in full before the failure")
 }
 
 func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {

@@ -20,16 +20,50 @@
 // One decoder turns every reply, HTTP 200 with a non-zero errcode included,
 // into a *material.APIError, which matches the material sentinels with
 // errors.Is. A call whose context ends returns an error matching the
-// context's. A write that failed after its request was sent in full matches
-// material.ErrOutcomeUnknown: it may have been applied and is not resent.
+// context's. Reply text that goes into an error (an errmsg, a snippet of a
+// page, a header) is cut short and scrubbed of Config.Secrets and of every
+// token the client has sent, whatever the reply's type or size. JSON
+// replies are read up to MaxJSON bytes; a longer one is an error and is
+// never held whole.
+//
+// # Writes
+//
+// A Request with Write set (Upload sets it) is sent again only when the
+// platform provably did not act on it: an HTTP 200 reply whose errcode
+// says so (a rejected token, 40001, 40014 or 42001, replayed once with a
+// new token; busy, -1, 45011 on the Official Account or 45033 on WeCom, by
+// the retry policy), or no connection obtained for it (net/http/httptrace
+// tells: a failed DNS look-up, dial, refusal, proxy or TLS handshake), or
+// no token could be fetched. Once a connection was obtained, any other
+// failure ends the call, and when the whole request had left this side the
+// error matches material.ErrOutcomeUnknown: it may have been applied. That
+// covers a dropped connection, a reply cut off or unreadable or too long, a
+// reply that is not JSON (an HTML page with status 200), any HTTP status
+// other than 200 (5xx, 429, redirects), a success without the field the
+// call needs (see Required), a success answered before the whole body was
+// sent, and a context that ended while the reply was awaited. An errcode
+// in an HTTP 200 reply is the platform's verdict: a definite failure. The
+// decisions live in one place, writes.go.
 //
 // # Bodies
 //
 // Uploads are Multipart bodies assembled as head + file + tail: an exact
 // Content-Length (the platforms answer HTTP 412 to chunked uploads), no
-// buffering, no goroutine, and replayable whenever the file is. Downloads
-// stream: Download tells file bytes from a JSON reply by its headers and
-// first byte without reading the file.
+// buffering, no goroutine, and replayable whenever the file is. Every
+// request body is watched as it leaves: it must yield exactly its size (one
+// byte past it is read before the last bytes go), so a source that lies
+// about its size, or fails to be read, never reaches the server as a
+// complete request; such a local failure is not retried and is not an
+// unknown outcome. Downloads stream: Classify, the one rule for "file or
+// error reply", peeks at the body's first bytes and never reads the file.
+//
+// # Redirects
+//
+// The platforms never redirect API calls. Whatever Config.HTTPClient's
+// CheckRedirect says, no request follows a redirect: a 3xx reply is a
+// *material.APIError naming its status and the target's host only.
+// DownloadLink, whose links carry no token, follows redirects as its
+// client decides.
 //
 // # Logging
 //

@@ -1,15 +1,17 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
 
+	"github.com/wxmaterial/wxmaterial/internal/redact"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -23,77 +25,107 @@ type Reply struct {
 	// Content is the file when the platform answered bytes; the caller
 	// reads and closes it. It is streamed: nothing is buffered.
 	Content *material.Content
+
+	secrets *redact.Set // for reply text that goes into an error
 }
 
-// Download sends req and returns the reply without buffering a file: it
-// tells file bytes from a JSON reply by Content-Disposition, Content-Type
-// and, when those are silent, the first byte. An error reply (errcode, HTTP
-// status) is a *material.APIError, never file bytes.
+// Download sends req and returns the reply without buffering a file:
+// Classify tells file bytes from a JSON document and from an error reply.
+// An error reply (an errcode, an HTTP status, an HTML page) is a
+// *material.APIError, never file bytes.
 func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
-	cl := &call{op: req.op(), write: req.Write, download: true}
-	var json bool
+	cl := &call{op: req.op(), write: req.Write}
+	var kind BodyKind
 	resp, err := c.do(ctx, req, cl, func(resp *http.Response) error {
-		json = !isFile(resp)
-		if !json {
+		v := classify(resp)
+		kind = v.kind
+		switch v.kind {
+		case BodyFile:
 			return nil
+		case BodyJSON:
+			body, err := c.decodeJSON(cl.op, resp)
+			cl.body = body
+			return err
 		}
-		body, err := decodeJSON(c.platform, cl.op, resp)
-		cl.body = body
-		return err
+		return c.replyError(cl.op, resp, v.why)
 	})
 	if err != nil {
 		return nil, err
 	}
-	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header}
-	if json {
+	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header, secrets: c.secrets}
+	if kind == BodyJSON {
 		resp.Body.Close()
 		r.JSON = cl.body
 		return r, nil
 	}
-	r.Content = &material.Content{
+	r.Content = contentOf(resp)
+	return r, nil
+}
+
+func contentOf(resp *http.Response) *material.Content {
+	return &material.Content{
 		Name:        FilenameOf(resp.Header.Get("Content-Disposition")),
 		ContentType: resp.Header.Get("Content-Type"),
 		Size:        resp.ContentLength,
 		Body:        resp.Body,
 	}
-	return r, nil
 }
 
-// isFile judges whether a successful reply carries file bytes. It may wrap
-// resp.Body to look at the first bytes without losing them.
-func isFile(resp *http.Response) bool {
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
-		return false
+// DownloadLink streams a link a platform handed out instead of bytes (an
+// Official Account video's down_url or video_url). The link is fetched as
+// it is, with hc (redirects as hc decides: such links carry no token), and
+// its reply goes through Classify: only file bytes come back as a Content,
+// which the caller reads and closes. Anything else is a
+// *material.APIError of platform whose Op is "GET host/path": an errcode,
+// a JSON document (not a file), an HTML page, an HTTP status; 404 and 410
+// also match material.ErrNotFound. A link that is not an absolute http(s)
+// URL matches material.ErrInvalidInput.
+func DownloadLink(ctx context.Context, hc *http.Client, platform material.Platform, link string) (*material.Content, error) {
+	return downloadLink(ctx, hc, platform, link, nil)
+}
+
+// DownloadLink is the package's DownloadLink with this client's platform,
+// and with every token and secret the client holds scrubbed from any reply
+// text in its errors.
+func (c *Client) DownloadLink(ctx context.Context, hc *http.Client, link string) (*material.Content, error) {
+	return downloadLink(ctx, hc, c.platform, link, c.secrets)
+}
+
+func downloadLink(ctx context.Context, hc *http.Client, platform material.Platform, link string, secrets *redact.Set) (*material.Content, error) {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &material.ValidationError{Platform: platform, Field: "url", Problem: "not an absolute http(s) URL", Err: []error{material.ErrInvalidInput}}
 	}
-	if resp.Header.Get("Content-Disposition") != "" {
-		return true
+	if hc == nil {
+		hc = &http.Client{Transport: DefaultTransport()}
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		mt, _, _ := mime.ParseMediaType(ct)
-		switch {
-		case mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json"):
-			return false
-		case mt != "text/plain" && mt != "" && mt != "application/octet-stream":
-			return true
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", UserAgent)
+	op := "GET " + u.Host + u.Path
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err // its message repeats the whole link
 		}
+		return nil, fmt.Errorf("%s: %w", op, redact.ErrorWith(err, secrets))
 	}
-	// No decisive header: a JSON reply starts with '{'.
-	br := bufio.NewReaderSize(resp.Body, 64)
-	resp.Body = &readCloser{Reader: br, Closer: resp.Body}
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			return true
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			br.Discard(1)
-			continue
-		case '{':
-			return false
-		}
-		return true
+	v := classify(resp)
+	if v.kind == BodyFile {
+		return contentOf(resp), nil
 	}
+	c := &Client{platform: platform, secrets: secrets}
+	why := v.why
+	if v.kind == BodyJSON {
+		why = "a JSON document, not a file"
+	}
+	err = c.replyError(op, resp, why)
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+		err = fmt.Errorf("%w: %w", err, material.ErrNotFound)
+	}
+	return nil, err
 }
 
 var fallbackFilename = regexp.MustCompile(`(?i)filename(\*?)\s*=\s*("([^"]*)"|[^;]+)`)

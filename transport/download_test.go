@@ -23,7 +23,8 @@ func TestDownloadTellsFilesFromJSON(t *testing.T) {
 		wantName string
 	}{
 		{name: "image with disposition", header: map[string]string{"Content-Type": "image/jpeg", "Content-Disposition": `attachment; filename="MEDIA.jpg"`}, body: "\xff\xd8\xff", wantFile: true, wantName: "MEDIA.jpg"},
-		{name: "a JSON file is still a file", header: map[string]string{"Content-Type": "application/json", "Content-Disposition": `attachment; filename="data.json"`}, body: `{"errcode":40007}`, wantFile: true, wantName: "data.json"},
+		{name: "a JSON file is still a file", header: map[string]string{"Content-Type": "application/json", "Content-Disposition": `attachment; filename="data.json"`}, body: `{"name":"x","errcode":0}`, wantFile: true, wantName: "data.json"},
+		{name: "an errcode is an error, disposition or not", header: map[string]string{"Content-Type": "application/json", "Content-Disposition": `attachment; filename="data.json"`}, body: `{"errcode":40007}`, wantErr: material.ErrNotFound},
 		{name: "video link", header: map[string]string{"Content-Type": "application/json"}, body: `{"video_url":"http://v/1.mp4"}`, wantJSON: `{"video_url":"http://v/1.mp4"}`},
 		{name: "error JSON", header: map[string]string{"Content-Type": "application/json"}, body: `{"errcode":40007,"errmsg":"invalid media_id"}`, wantErr: material.ErrNotFound},
 		{name: "error as text/plain", header: map[string]string{"Content-Type": "text/plain"}, body: ` {"errcode":40007,"errmsg":"invalid media_id"}`, wantErr: material.ErrNotFound},

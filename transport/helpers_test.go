@@ -56,7 +56,7 @@ var fastRetry = transport.RetryPolicy{MaxAttempts: 4, MinDelay: time.Microsecond
 
 // setup starts a server whose handler is mounted under /api (so a client
 // that ignores the base path fails loudly) and a Client for it.
-func setup(t *testing.T, platform material.Platform, handler http.Handler, opts ...func(*transport.Config)) (*transport.Client, *tokens) {
+func setup(t testing.TB, platform material.Platform, handler http.Handler, opts ...func(*transport.Config)) (*transport.Client, *tokens) {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.StripPrefix("/api", handler))

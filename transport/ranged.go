@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wxmaterial/wxmaterial/internal/redact"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -303,7 +304,7 @@ func checkChunk(rep *Reply, first, last, total int64) (end, newTotal int64, err 
 		a, b, t, ok := parseContentRange(rep.Header.Get("Content-Range"))
 		switch {
 		case !ok:
-			return 0, 0, fmt.Errorf("transport: ranged download: bytes %d-%d answered with Content-Range %q", first, last, rep.Header.Get("Content-Range"))
+			return 0, 0, fmt.Errorf("transport: ranged download: bytes %d-%d answered with Content-Range %q", first, last, redact.Snippet(rep.Header.Get("Content-Range"), rep.secrets))
 		case a != first || b > last:
 			return 0, 0, fmt.Errorf("transport: ranged download: asked for bytes %d-%d, got %d-%d: %w", first, last, a, b, ErrLength)
 		case total >= 0 && t != total:

@@ -2,8 +2,6 @@ package transport
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,12 +15,13 @@ import (
 
 // RetryPolicy says how often and how patiently a call is retried.
 //
-// Reads are retried on connection errors, HTTP 429 and 5xx, and the
-// platforms' busy and rate-limit codes (-1, 45011, 45033). Writes are retried
-// only when the server provably did not act: those codes, HTTP 429, or a
-// connection that failed before the request was sent in full; and only when
-// their body can be produced again. A rejected token is not a retry: the
-// call is replayed once with a new token, outside this count.
+// Reads are retried on connection errors, replies cut off, HTTP 429 and
+// 5xx, and the platforms' busy and rate-limit codes (-1, 45011, 45033).
+// Writes are retried only when the platform provably did not act: those
+// codes in an HTTP 200 reply, or no connection obtained for the request
+// (HTTP 429 and 5xx to a write are not retried); and only when their body
+// can be produced again. A rejected token is not a retry: the call is
+// replayed once with a new token, outside this count.
 type RetryPolicy struct {
 	MaxAttempts int           // attempts per call, the first included; default 4; 1 disables retries
 	MinDelay    time.Duration // first backoff; default 500 ms
@@ -81,54 +80,24 @@ func Backoff(lo, hi time.Duration, attempt int) time.Duration {
 
 // checkRetry is go-retryablehttp's CheckRetry. It is asked once with the
 // transport's outcome and, when a reply arrived, once more with the
-// decoder's verdict on it.
+// response handler's verdict on it. Every attempt's error is judged (see
+// judge) and the verdict kept for finalError.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	if err == nil {
-		return false, nil // a reply: let the decoder judge it
-	}
 	cl := callFrom(ctx)
-	if cl == nil || !retryable(cl, err) {
+	if cl == nil {
+		return false, err
+	}
+	o := judge(cl.attempt(c.platform, resp != nil, err))
+	cl.setOutcome(o)
+	if err == nil {
+		return false, nil // a reply: the response handler judges it
+	}
+	if ctx.Err() != nil || !o.again || !cl.replayable {
 		return false, err
 	}
 	c.log.LogAttrs(ctx, slog.LevelWarn, "wxmaterial retry",
 		slog.String("platform", string(c.platform)), slog.String("op", cl.op), slog.String("reason", retryReason(err)))
 	return true, err
-}
-
-func retryable(cl *call, err error) bool {
-	if !cl.replayable {
-		return false
-	}
-	var apiErr *material.APIError
-	if errors.As(err, &apiErr) {
-		if !apiErr.Retryable() {
-			return false
-		}
-		// An errcode, or 429, is the server saying it did not act; a 5xx
-		// status after a write was sent says nothing of the kind.
-		return !(cl.write && apiErr.Code == 0 && apiErr.HTTPStatus != http.StatusTooManyRequests)
-	}
-	var te *tokenError
-	if errors.As(err, &te) || permanent(err) {
-		return false
-	}
-	return !(cl.write && cl.wasSent())
-}
-
-// permanent reports transport errors that another attempt cannot fix: a
-// certificate that does not verify, a peer that does not speak TLS.
-func permanent(err error) bool {
-	var (
-		verr  *tls.CertificateVerificationError
-		uaerr x509.UnknownAuthorityError
-		herr  x509.HostnameError
-		cerr  x509.CertificateInvalidError
-		rerr  tls.RecordHeaderError
-	)
-	return errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &herr) || errors.As(err, &cerr) || errors.As(err, &rerr)
 }
 
 func retryReason(err error) string {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -68,7 +69,10 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "read OA minute quota retried", platform: material.OfficialAccount, replies: []reply{minute, ok}, requests: 2},
 		{name: "write busy then ok: the server did not act", write: true, replies: []reply{busy, ok}, requests: 2},
 		{name: "write concurrency limit retried", write: true, replies: []reply{concur, concur, ok}, requests: 3},
-		{name: "write 429 retried", write: true, replies: []reply{http429, ok}, requests: 2},
+		{name: "write 429 is not resent: only an errcode is the platform's word", write: true, replies: []reply{http429, ok}, requests: 1, wantErr: []error{material.ErrBusy, material.ErrOutcomeUnknown}},
+		{name: "write busy errcode in a 502 is not resent", write: true, replies: []reply{{502, `{"errcode":-1,"errmsg":"system error"}`}, ok}, requests: 1, wantErr: []error{material.ErrBusy, material.ErrOutcomeUnknown}},
+		{name: "write 200 that is not JSON is not resent", write: true, replies: []reply{{200, `<html>gateway</html>`}, ok}, requests: 1, wantErr: []error{material.ErrOutcomeUnknown}},
+		{name: "write definite errcode", write: true, replies: []reply{quota, ok}, requests: 1, wantErr: []error{material.ErrQuota}},
 		{name: "write 500 is not resent", write: true, replies: []reply{http500, ok}, requests: 1, wantErr: []error{material.ErrBusy, material.ErrOutcomeUnknown}},
 		{name: "write busy until give-up", write: true, replies: []reply{busy}, requests: 4, wantErr: []error{material.ErrBusy}},
 		{name: "one-shot write busy is not resent", write: true, oneShot: true, replies: []reply{busy, ok}, requests: 1, wantErr: []error{material.ErrBusy}},
@@ -100,8 +104,8 @@ func TestRetryPolicy(t *testing.T) {
 					t.Errorf("err = %v, does not match %v", err, w)
 				}
 			}
-			if !tt.write && errors.Is(err, material.ErrOutcomeUnknown) {
-				t.Errorf("a read reported an unknown outcome: %v", err)
+			if !slices.Contains(tt.wantErr, material.ErrOutcomeUnknown) && errors.Is(err, material.ErrOutcomeUnknown) {
+				t.Errorf("the error reports an unknown outcome: %v", err)
 			}
 		})
 	}

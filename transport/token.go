@@ -1,16 +1,11 @@
 package transport
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"net/http/httptrace"
-	"strings"
 
 	"github.com/wxmaterial/wxmaterial/internal/redact"
 	"github.com/wxmaterial/wxmaterial/material"
@@ -40,7 +35,8 @@ type tokenTransport struct {
 	base     http.RoundTripper
 	tokens   TokenSource
 	platform material.Platform
-	host     string // the token is only ever sent to this host
+	host     string      // the token is only ever sent to this host
+	secrets  *redact.Set // every token sent is registered here
 }
 
 // tokenError is a failure to get a token: no request was sent.
@@ -63,8 +59,8 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	code, ok := inspect(resp, tok)
-	if !ok || !(&material.APIError{Platform: t.platform, Code: code}).TokenRejected() {
+	v := classify(resp)
+	if !v.has || declined(t.platform, resp.StatusCode, v.code) != tokenRejected {
 		return resp, nil
 	}
 	// The platform refused this token: it did not act on the request.
@@ -78,6 +74,9 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if body, err = req.GetBody(); err != nil {
 			drain(resp)
+			if c := callFrom(ctx); c != nil {
+				c.openFailed(err)
+			}
 			return nil, fmt.Errorf("reopen the request body to replay it: %w", err)
 		}
 	}
@@ -92,29 +91,18 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	drain(resp)
 	replay := req.Clone(ctx)
 	replay.Body = body
-	resp, err = t.send(replay, newTok)
-	if resp != nil {
-		resp.Request = req
-		inspect(resp, newTok) // scrub the new token from an echoing reply too
-	}
-	return resp, err
+	return t.send(replay, newTok)
 }
 
-// send adds tok to a clone of req and sends it, tracing whether the request
-// was written in full (a write that was not cannot have been applied).
+// send adds tok to a clone of req and sends it, with the call told what
+// becomes of it (a connection obtained, the body sent in full).
 func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, error) {
-	ctx := req.Context()
-	c := callFrom(ctx)
-	if c != nil {
-		c.setSent(false)
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest:         func(info httptrace.WroteRequestInfo) { c.setSent(info.Err == nil) },
-			GotFirstResponseByte: c.setAnswered,
-		})
+	out := req.Clone(req.Context())
+	if c := callFrom(req.Context()); c != nil {
+		out = c.begin(req)
 	}
-	out := req.Clone(ctx)
-	out.Body = req.Body // Clone shares it anyway; keep it explicit
 	if tok != "" {
+		t.secrets.AddToken(tok)
 		q := out.URL.Query()
 		q.Set("access_token", tok)
 		out.URL.RawQuery = q.Encode()
@@ -124,59 +112,6 @@ func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, er
 		resp.Request = req // never let the token-bearing clone escape
 	}
 	return resp, err
-}
-
-// peekLimit bounds how much of a reply is read to look for an errcode:
-// error envelopes are small, file bodies are never peeked.
-const peekLimit = 64 << 10
-
-// inspect reads a small non-file reply, scrubs the token from it (a reply
-// that echoes the request must not carry the token into an error message),
-// puts the bytes back and returns its errcode. File replies (an attachment,
-// a non-JSON type, a large body) are left untouched.
-func inspect(resp *http.Response, tok string) (int, bool) {
-	if !mayBeEnvelope(resp) || resp.ContentLength > peekLimit {
-		return 0, false
-	}
-	head, err := io.ReadAll(io.LimitReader(resp.Body, peekLimit+1))
-	if tok != "" && bytes.Contains(head, []byte(tok)) {
-		head = bytes.ReplaceAll(head, []byte(tok), []byte(redact.Marker))
-		resp.ContentLength = -1
-		resp.Header.Del("Content-Length")
-	}
-	resp.Body = &readCloser{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body}
-	if err != nil || len(head) > peekLimit {
-		return 0, false
-	}
-	var env struct {
-		Errcode *int `json:"errcode"`
-	}
-	if json.Unmarshal(head, &env) != nil || env.Errcode == nil {
-		return 0, false
-	}
-	return *env.Errcode, true
-}
-
-// mayBeEnvelope tells a possible JSON reply from file bytes by the headers:
-// a reply with a file name or a media type other than JSON or text is a file.
-func mayBeEnvelope(resp *http.Response) bool {
-	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
-		return false
-	}
-	ct := resp.Header.Get("Content-Type")
-	if ct == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	return mt == "application/json" || mt == "text/json" || mt == "text/plain" || mt == "text/html" || strings.HasSuffix(mt, "+json")
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
 }
 
 func closeBody(req *http.Request) {

@@ -91,9 +91,11 @@ func WithBaseURL(base string) Option {
 }
 
 // WithHTTPClient sends requests with a copy of c (its Transport, Timeout and
-// Jar), token fetches included. Redirects are never followed. The default
-// has dial, TLS and response-header timeouts and no overall timeout, so that
-// a 200 MB transfer is bounded by its context only.
+// Jar), token fetches included. Whatever c's CheckRedirect, no request
+// follows a redirect (each carries the corp secret or an access token): a
+// 3xx reply is an error naming its status and the target's host only. The
+// default has dial, TLS and response-header timeouts and no overall
+// timeout, so that a 200 MB transfer is bounded by its context only.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) error {
 		if c == nil {
@@ -193,9 +195,7 @@ func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, 
 		}
 		fopts := []auth.FetcherOption{auth.WithBaseURL(o.base), auth.WithFetcherClock(o.now)}
 		if o.hc != nil {
-			hc := *o.hc
-			hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-			fopts = append(fopts, auth.WithHTTPClient(&hc))
+			fopts = append(fopts, auth.WithHTTPClient(o.hc)) // the fetcher follows no redirect, whatever o.hc says
 		}
 		copts := []auth.CacheOption{auth.WithClock(o.now)}
 		if o.log != nil {
@@ -215,6 +215,7 @@ func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, 
 		HTTPClient: o.hc,
 		Logger:     o.log,
 		Retry:      o.retry,
+		Secrets:    []string{secret},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("work: New: %w", err)

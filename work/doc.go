@@ -41,6 +41,35 @@
 // transport.DownloadRanges and transport.Resume; docs/limits.md gives the
 // benchmark behind the default.
 //
+// # Writes
+//
+// Writes (Upload, UploadImage, UploadAttachment, UploadByURL) are sent
+// again only when the platform provably did not act on them: an HTTP 200
+// reply with a busy errcode (-1, 45033) or a rejected token (40001, 40014,
+// 42001: replayed once with a new token, when the Source can be read
+// again), or a request that never left because no connection was obtained
+// (DNS, dial, refusal, proxy or TLS handshake failure) or no token could be
+// fetched. Once a connection was obtained, any other failure ends the call,
+// and when the whole request had been sent the error matches
+// material.ErrOutcomeUnknown: the connection dropped, the reply was cut
+// off, unreadable or too long, an HTML page or any HTTP status other than
+// 200 (5xx and 429 included) came back, the reply held no media_id, url or
+// jobid, or the context ended while the reply was awaited. A Source that
+// yields more or fewer bytes than it declared, or fails to be read, fails
+// the call before the platform gets a complete request: not an unknown
+// outcome, and not sent again.
+//
+// # Downloads and secrets
+//
+// Every download (Download, its Range chunks, DownloadHDVoice) tells file
+// bytes from an error reply by one rule (transport.Classify): the body's
+// first bytes decide, and a JSON object with a non-zero errcode is an
+// error whatever its Content-Type or Content-Disposition, while a JSON
+// document without one that comes with a file name is a file. No error or
+// log line holds the secret or a token: reply text in an error is cut short
+// and scrubbed of the secret and of every token the client has used, and no
+// request follows a redirect, whatever http.Client is given.
+//
 // # Upload by URL
 //
 // UploadByURL submits a job in which WeCom downloads a file of up to 200 MB

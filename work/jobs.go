@@ -47,18 +47,27 @@ func (c *Client) UploadByURL(ctx context.Context, req material.URLUpload) (strin
 		URL      string `json:"url"`
 		MD5      string `json:"md5"`
 	}{req.Scene, string(req.Kind), req.Filename, req.URL, req.MD5}
-	var out struct {
-		JobID string `json:"jobid"`
-	}
+	var out jobReply
 	err = c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload_by_url", JSON: body, Write: true}, &out)
 	if err != nil {
 		return "", fmt.Errorf("work: upload by url: %w", err)
 	}
-	if out.JobID == "" {
-		return "", fmt.Errorf("work: upload by url: the reply has no jobid")
-	}
 	c.remember(out.JobID, req.Kind)
 	return out.JobID, nil
+}
+
+// jobReply is upload_by_url's answer.
+type jobReply struct {
+	JobID string `json:"jobid"`
+}
+
+// Missing tells the transport that a reply without jobid is no answer: the
+// job may have been submitted all the same.
+func (r *jobReply) Missing() string {
+	if r.JobID == "" {
+		return "jobid"
+	}
+	return ""
 }
 
 // remember notes the kind of a submitted job, and forgets jobs the
@@ -127,7 +136,7 @@ func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.
 		job.Media = material.TemporaryMedia(out.Detail.MediaID, c.kindOf(jobID), out.Detail.CreatedAt.Or(c.now))
 	case material.JobFailed:
 		msg, _ := material.ParseErrmsg(out.Detail.Errmsg)
-		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: msg}
+		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: c.tc.Snippet([]byte(msg))}
 	default:
 		return material.Job{}, fmt.Errorf("work: upload by url result of job %s: unknown status %d", jobID, int(out.Status))
 	}

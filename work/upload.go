@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
@@ -37,11 +36,11 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 	if err != nil {
 		return material.Media{}, fmt.Errorf("work: upload: %w", err)
 	}
-	var out mediaReply
+	var out wire.Media
 	if err := c.upload(ctx, "/cgi-bin/media/upload", url.Values{"type": {string(kind)}}, rule, src, &out); err != nil {
 		return material.Media{}, fmt.Errorf("work: upload %s: %w", kind, err)
 	}
-	return out.media(kind, c.now)
+	return material.TemporaryMedia(out.ID(), kind, out.CreatedAt.Or(c.now)), nil
 }
 
 // UploadImage uploads an image (JPG or PNG, 5 B to 2 MB) for article
@@ -55,14 +54,9 @@ func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, 
 	if err != nil {
 		return "", fmt.Errorf("work: upload image: %w", err)
 	}
-	var out struct {
-		URL string `json:"url"`
-	}
+	var out wire.URL
 	if err := c.upload(ctx, "/cgi-bin/media/uploadimg", nil, rule, src, &out); err != nil {
 		return "", fmt.Errorf("work: upload image: %w", err)
-	}
-	if out.URL == "" {
-		return "", fmt.Errorf("work: upload image: the reply has no url")
 	}
 	return out.URL, nil
 }
@@ -93,11 +87,11 @@ func (c *Client) UploadAttachment(ctx context.Context, mediaType material.Kind, 
 		return material.Media{}, fmt.Errorf("work: upload attachment: %w", err)
 	}
 	q := url.Values{"media_type": {string(mediaType)}, "attachment_type": {strconv.Itoa(int(attachmentType))}}
-	var out mediaReply
+	var out wire.Media
 	if err := c.upload(ctx, "/cgi-bin/media/upload_attachment", q, rule, src, &out); err != nil {
 		return material.Media{}, fmt.Errorf("work: upload attachment %s: %w", mediaType, err)
 	}
-	return out.media(mediaType, c.now)
+	return material.TemporaryMedia(out.ID(), mediaType, out.CreatedAt.Or(c.now)), nil
 }
 
 // upload validates src under rule, then posts it as the multipart part
@@ -105,18 +99,4 @@ func (c *Client) UploadAttachment(ctx context.Context, mediaType material.Kind, 
 // into out.
 func (c *Client) upload(ctx context.Context, path string, q url.Values, rule material.Rule, src material.Source, out any) error {
 	return c.tc.Upload(ctx, path, q, rule, src, nil, out)
-}
-
-// mediaReply is the reply of media/upload and media/upload_attachment.
-type mediaReply struct {
-	Type      string    `json:"type"`
-	MediaID   string    `json:"media_id"`
-	CreatedAt wire.Time `json:"created_at"`
-}
-
-func (r mediaReply) media(kind material.Kind, now func() time.Time) (material.Media, error) {
-	if r.MediaID == "" {
-		return material.Media{}, fmt.Errorf("work: upload %s: the reply has no media_id", kind)
-	}
-	return material.TemporaryMedia(r.MediaID, kind, r.CreatedAt.Or(now)), nil
 }

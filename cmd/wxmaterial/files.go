@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -212,35 +211,13 @@ func extensionOf(contentType string) string {
 }
 
 // fetchURL downloads a link the platform handed out (a video's down_url
-// or video_url), which needs no token. Only a 200 reply that is not a JSON
-// or text error becomes file bytes. The caller closes the Content.
+// or video_url), which needs no token. transport.DownloadLink applies the
+// one rule for "file or error reply": only file bytes come back. The
+// caller closes the Content.
 func fetchURL(ctx context.Context, c *http.Client, link string) (*material.Content, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	content, err := transport.DownloadLink(ctx, c, material.OfficialAccount, link)
 	if err != nil {
 		return nil, fmt.Errorf("media link: %w", err)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("media link: %w", unwrapURLError(err))
-	}
-	ct := resp.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
-	if resp.StatusCode != http.StatusOK || mt == "application/json" || strings.HasPrefix(mt, "text/") {
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		var reply struct {
-			Errcode int    `json:"errcode"`
-			Errmsg  string `json:"errmsg"`
-		}
-		if json.Unmarshal(b, &reply) == nil && reply.Errcode != 0 {
-			return nil, fmt.Errorf("media link answered errcode %d: %s", reply.Errcode, reply.Errmsg)
-		}
-		return nil, fmt.Errorf("media link answered %s (%s), not a file", resp.Status, mt)
-	}
-	return &material.Content{
-		Name:        transport.FilenameOf(resp.Header.Get("Content-Disposition")),
-		ContentType: ct,
-		Size:        resp.ContentLength,
-		Body:        resp.Body,
-	}, nil
+	return content, nil
 }

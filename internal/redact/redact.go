@@ -68,7 +68,8 @@ func URL(u *url.URL) string {
 	return c.String()
 }
 
-// Error returns err with every secret removed from its message.
+// Error returns err with every secret removed from its message: the values
+// of secret parameters and the literal secrets given.
 //
 // The result unwraps to the errors of err's chain, each redacted in turn: an
 // error whose own message is clean is handed out as it is, so errors.Is and
@@ -76,6 +77,14 @@ func URL(u *url.URL) string {
 // one whose message holds a secret is only ever seen through a redacting
 // wrapper. Every *url.Error in the chain has its URL redacted in place.
 func Error(err error, secrets ...string) error {
+	return scrubError(err, func(s string) string { return Secrets(String(s), secrets...) })
+}
+
+// ErrorWith is Error with the values s holds (every token and secret of
+// one client) as the literal secrets.
+func ErrorWith(err error, s *Set) error { return scrubError(err, s.Scrub) }
+
+func scrubError(err error, scrub func(string) string) error {
 	if err == nil {
 		return nil
 	}
@@ -88,18 +97,18 @@ func Error(err error, secrets ...string) error {
 			}
 		}
 	}
-	msg := Secrets(String(err.Error()), secrets...)
+	msg := scrub(err.Error())
 	if msg == err.Error() {
 		return err
 	}
-	return &redacted{msg: msg, err: err, secrets: secrets}
+	return &redacted{msg: msg, err: err, scrub: scrub}
 }
 
 // redacted shows a clean message for an error whose own message is not.
 type redacted struct {
-	msg     string
-	err     error
-	secrets []string
+	msg   string
+	err   error
+	scrub func(string) string
 }
 
 func (r *redacted) Error() string { return r.msg }
@@ -108,7 +117,7 @@ func (r *redacted) Error() string { return r.msg }
 func (r *redacted) GoString() string { return "&redact.redacted{msg:" + strconv.Quote(r.msg) + "}" }
 
 // Unwrap hands out the next error of the chain, redacted in its turn.
-func (r *redacted) Unwrap() error { return Error(errors.Unwrap(r.err), r.secrets...) }
+func (r *redacted) Unwrap() error { return scrubError(errors.Unwrap(r.err), r.scrub) }
 
 // Is lets errors.Is match r's own error against a sentinel (an error that
 // is not a sentinel itself has no Is and compares only by identity).

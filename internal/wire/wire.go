@@ -57,3 +57,44 @@ func (t Time) Time() time.Time {
 	}
 	return time.Unix(int64(t), 0)
 }
+
+// Media is the reply of the calls that make media: media/upload and
+// upload_attachment on both platforms, add_material, and the mass-send
+// uploadnews and uploadvideo. A thumb's id may come in thumb_media_id.
+type Media struct {
+	Type         string `json:"type"`
+	MediaID      string `json:"media_id"`
+	ThumbMediaID string `json:"thumb_media_id"`
+	URL          string `json:"url"`
+	CreatedAt    Time   `json:"created_at"`
+}
+
+// ID is the media id, from media_id or else thumb_media_id.
+func (m *Media) ID() string {
+	if m.MediaID != "" {
+		return m.MediaID
+	}
+	return m.ThumbMediaID
+}
+
+// Missing tells the transport (transport.Required) that a reply without an
+// id is no answer: the media may have been made all the same.
+func (m *Media) Missing() string {
+	if m.ID() == "" {
+		return "media_id"
+	}
+	return ""
+}
+
+// URL is the reply of uploadimg on both platforms.
+type URL struct {
+	URL string `json:"url"`
+}
+
+// Missing tells the transport that a reply without url is no answer.
+func (u *URL) Missing() string {
+	if u.URL == "" {
+		return "url"
+	}
+	return ""
+}

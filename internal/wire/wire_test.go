@@ -49,3 +49,29 @@ func TestTime(t *testing.T) {
 		t.Errorf("missing B.Time = %v, want zero", v.B.Time())
 	}
 }
+
+func TestMediaAndURLMissing(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+		reply            interface{ Missing() string }
+	}{
+		{name: "media_id", body: `{"media_id":"M"}`, reply: &wire.Media{}, want: ""},
+		{name: "thumb_media_id", body: `{"type":"thumb","thumb_media_id":"T"}`, reply: &wire.Media{}, want: ""},
+		{name: "no id", body: `{"errcode":0,"errmsg":"ok"}`, reply: &wire.Media{}, want: "media_id"},
+		{name: "url", body: `{"url":"http://x"}`, reply: &wire.URL{}, want: ""},
+		{name: "no url", body: `{"url":""}`, reply: &wire.URL{}, want: "url"},
+	}
+	for _, tt := range tests {
+		if err := json.Unmarshal([]byte(tt.body), tt.reply); err != nil {
+			t.Fatal(err)
+		}
+		if got := tt.reply.Missing(); got != tt.want {
+			t.Errorf("%s: Missing = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	var m wire.Media
+	json.Unmarshal([]byte(`{"thumb_media_id":"T"}`), &m)
+	if m.ID() != "T" {
+		t.Errorf("ID = %q, want the thumb's", m.ID())
+	}
+}

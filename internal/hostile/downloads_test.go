@@ -1,0 +1,152 @@
+package hostile_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/wxmaterial/wxmaterial/material"
+)
+
+// wrongReplies are error replies dressed as files, and pages that are not
+// media: no download path may return one as a file.
+var wrongReplies = []struct {
+	name                     string
+	contentType, disposition string
+	body                     string
+}{
+	{name: "errcode as text/html", contentType: "text/html", body: `{"errcode":40007,"errmsg":"invalid media_id"}`},
+	{name: "errcode as octet-stream", contentType: "application/octet-stream", body: `{"errcode":40007,"errmsg":"invalid media_id"}`},
+	{name: "errcode with a file name", contentType: "image/jpeg", disposition: `attachment; filename="a.jpg"`, body: `{"errcode":40007,"errmsg":"invalid media_id"}`},
+	{name: "errcode without a type", body: ` {"errcode":40007,"errmsg":"invalid media_id"}`},
+	{name: "HTML page with status 200", contentType: "text/html", body: "<html><body>502 Bad Gateway</body></html>"},
+	{name: "HTML page typed as video", contentType: "video/mp4", body: "<!DOCTYPE html><html>login</html>"},
+	{name: "empty file", contentType: "image/jpeg", disposition: `attachment; filename="a.jpg"`, body: ""},
+	{name: "JSON type on a string", contentType: "application/json", body: `"not found"`},
+}
+
+// downloadPaths are every download of both clients: the path the hostile
+// reply is served on, and whether it carries a token.
+var downloadPaths = []struct {
+	name     string
+	path     string
+	ranged   bool // WeCom: the whole file answers 830002; the hostile reply comes to a Range chunk
+	tokened  bool
+	download func(ctx context.Context, c *clients, s *server) (*material.Content, error)
+}{
+	{name: "OA Download", path: "/cgi-bin/media/get", tokened: true, download: func(ctx context.Context, c *clients, s *server) (*material.Content, error) {
+		return c.oa.Download(ctx, "M1")
+	}},
+	{name: "OA DownloadHDVoice", path: "/cgi-bin/media/get/jssdk", tokened: true, download: func(ctx context.Context, c *clients, s *server) (*material.Content, error) {
+		return c.oa.DownloadHDVoice(ctx, "M1")
+	}},
+	{name: "OA Get", path: "/cgi-bin/material/get_material", tokened: true, download: func(ctx context.Context, c *clients, s *server) (*material.Content, error) {
+		a, err := c.oa.Get(ctx, "P1")
+		if err != nil {
+			return nil, err
+		}
+		if a.Content == nil {
+			return nil, errors.New("not a file")
+		}
+		return a.Content, nil
+	}},
+	{name: "OA DownloadURL", path: "/_media/v1.mp4", download: func(ctx context.Context, c *clients, s *server) (*material.Content, error) {
+		return c.oa.DownloadURL(ctx, s.srv.URL+"/_media/v1.mp4")
+	}},
+	{name: "WeCom Download", path: "/cgi-bin/media/get", tokened: true, download: func(ctx context.Context, c *clients, s *server) (*material.Content, error) {
+		return c.work.Download(ctx, "W1")
+	}},
+	{name: "WeCom Download, Range chunk", path: "/cgi-bin/media/get", ranged: true, tokened: true, download: func(ctx context.Context, c *clients, s *server) (*material.Content, error) {
+		return c.work.Download(ctx, "W1")
+	}},
+	{name: "WeCom DownloadHDVoice", path: "/cgi-bin/media/get/jssdk", tokened: true, download: func(ctx context.Context, c *clients, s *server) (*material.Content, error) {
+		return c.work.DownloadHDVoice(ctx, "W1")
+	}},
+}
+
+// TestNoErrorReplyAsMedia: every wrong reply on every download path ends in
+// an error, never in a Content that reads the reply as file bytes.
+func TestNoErrorReplyAsMedia(t *testing.T) {
+	for _, dp := range downloadPaths {
+		for _, wr := range wrongReplies {
+			t.Run(dp.name+"/"+wr.name, func(t *testing.T) {
+				s := newServer(t)
+				s.api = func(w http.ResponseWriter, r *http.Request) {
+					if dp.ranged && r.Header.Get("Range") == "" {
+						io.WriteString(w, `{"errcode":830002,"errmsg":"media too large, use Range"}`)
+						return
+					}
+					w.Header()["Content-Type"] = nil
+					if wr.contentType != "" {
+						w.Header().Set("Content-Type", wr.contentType)
+					}
+					if wr.disposition != "" {
+						w.Header().Set("Content-Disposition", wr.disposition)
+					}
+					status := http.StatusOK
+					if dp.ranged {
+						w.Header().Set("Content-Range", "bytes 0-99/30000000")
+						status = http.StatusPartialContent
+					}
+					w.WriteHeader(status)
+					io.WriteString(w, wr.body)
+				}
+				c := newClients(t, s, clientOptions{retry: fastRetry})
+				content, err := dp.download(t.Context(), c, s)
+				if err == nil {
+					got, rerr := io.ReadAll(content)
+					content.Close()
+					t.Fatalf("a Content came back reading %q (read err %v), want an error", got, rerr)
+				}
+				if wr.body != "" && wr.body[0] != '<' && wr.body[0] != '"' && !errors.Is(err, material.ErrNotFound) {
+					t.Errorf("err = %v, want the errcode's ErrNotFound", err)
+				}
+			})
+		}
+	}
+}
+
+// TestRejectedTokenAsFileIsReplayed: a 42001 sent as a file on any tokened
+// download path is a rejected token: the download is replayed with a new
+// token and returns the real file.
+func TestRejectedTokenAsFileIsReplayed(t *testing.T) {
+	for _, dp := range downloadPaths {
+		if !dp.tokened || dp.ranged {
+			continue
+		}
+		t.Run(dp.name, func(t *testing.T) {
+			s := newServer(t)
+			first := true
+			s.api = func(w http.ResponseWriter, r *http.Request) {
+				if first {
+					first = false
+					w.Header().Set("Content-Type", "application/octet-stream")
+					w.Header().Set("Content-Disposition", `attachment; filename="a.amr"`)
+					io.WriteString(w, `{"errcode":42001,"errmsg":"access_token expired"}`)
+					return
+				}
+				w.Header().Set("Content-Type", "image/png")
+				w.Header().Set("Content-Disposition", `attachment; filename="a.png"`)
+				io.WriteString(w, "\x89PNG\r\n\x1a\nfile")
+			}
+			c := newClients(t, s, clientOptions{})
+			content, err := dp.download(t.Context(), c, s)
+			if err != nil {
+				t.Fatalf("err = %v, want the file after a replay", err)
+			}
+			got, _ := io.ReadAll(content)
+			content.Close()
+			if string(got) != "\x89PNG\r\n\x1a\nfile" {
+				t.Errorf("file = %q", got)
+			}
+			if n := s.count(dp.path); n != 2 {
+				t.Errorf("%s received %d requests, want 2", dp.path, n)
+			}
+			if n := s.tokens.Load(); n != 2 {
+				t.Errorf("%d tokens fetched, want 2", n)
+			}
+		})
+	}
+}

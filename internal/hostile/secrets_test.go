@@ -1,0 +1,181 @@
+package hostile_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
+)
+
+// echoTypes and echoSizes are what the echoing server varies: the reply's
+// Content-Type, and padding that pushes the echo past the sizes a
+// redacting peek or a snippet might stop at.
+var (
+	echoTypes = []string{"application/json", "text/html", "text/plain", "application/octet-stream", "image/jpeg", ""}
+	echoSizes = []int{0, 200, 70 << 10, 1 << 20}
+	// echoStatuses: a 1 MiB echo is tried with status 200 only, to keep the
+	// suite quick under the race detector.
+	echoStatuses = func(size int) []int {
+		if size >= 1<<20 {
+			return []int{200}
+		}
+		return []int{200, 500}
+	}
+)
+
+// echo writes a reply that repeats every token and secret it has seen (in
+// the request and on the token endpoints), raw and escaped, in an errcode
+// JSON and in an HTML tail after size bytes of padding.
+func echo(s *server, w http.ResponseWriter, r *http.Request, contentType string, status, size int) {
+	tok := r.URL.Query().Get("access_token")
+	w.Header()["Content-Type"] = nil
+	if contentType != "" {
+		w.Header().Set("Content-Type", contentType)
+	}
+	w.WriteHeader(status)
+	seen := append([]string{tok, appSecret, corpSecret, url.QueryEscape(appSecret), url.QueryEscape(corpSecret)}, s.mintedTokens()...)
+	all := strings.Join(seen, " ")
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, `{"errcode":40007,"errmsg":"invalid media_id %s, hint: [%s], rid: %s","media_id":"%s"}`, all, tok, tok, tok)
+	bw.WriteString(strings.Repeat(" ", size))
+	fmt.Fprintf(bw, "<html>access_token=%s&secret=%s %s</html>", tok, appSecret, all)
+	bw.Flush()
+}
+
+// held is what each client holds or held: its secret and its tokens.
+var held = map[material.Platform][]string{
+	material.OfficialAccount: {appSecret, url.QueryEscape(appSecret), tokenPrefix + "-OA"},
+	material.WeCom:           {corpSecret, url.QueryEscape(corpSecret), tokenPrefix + "-WC"},
+}
+
+// TestEchoedSecretsNeverShown: a server that echoes the tokens and secrets
+// a client holds or held, in every content type and size, with status 200
+// or 500, on every call of both clients and on the token endpoints, never
+// gets one into an error or a log line of that client.
+func TestEchoedSecretsNeverShown(t *testing.T) {
+	type anyCall struct {
+		name     string
+		platform material.Platform
+		call     func(ctx context.Context, c *clients) error
+	}
+	var calls []anyCall
+	for _, op := range writeOps {
+		calls = append(calls, anyCall{op.name, op.platform, op.call})
+	}
+	for _, op := range readOps {
+		calls = append(calls, anyCall{op.name, op.platform, op.call})
+	}
+	for _, ct := range echoTypes {
+		for _, size := range echoSizes {
+			for _, status := range echoStatuses(size) {
+				t.Run(fmt.Sprintf("%q/%d/%d", ct, size, status), func(t *testing.T) {
+					for _, p := range []material.Platform{material.OfficialAccount, material.WeCom} {
+						logs := &logBuffer{}
+						s := newServer(t)
+						s.api = func(w http.ResponseWriter, r *http.Request) { echo(s, w, r, ct, status, size) }
+						// One attempt per call: what is echoed matters, not how often.
+						once := transport.RetryPolicy{MaxAttempts: 1}
+						c := newClients(t, s, clientOptions{logger: logs.logger(), retry: once})
+						var texts []string
+						for _, call := range calls {
+							if call.platform != p {
+								continue
+							}
+							err := call.call(t.Context(), c)
+							if err == nil {
+								t.Errorf("%s: no error", call.name)
+							}
+							texts = append(texts, errorTexts(err)...)
+						}
+						// The token endpoints echo too, after a first honest token.
+						ts := newServer(t)
+						n := 0
+						ts.tokenHandler = func(w http.ResponseWriter, r *http.Request) {
+							if n++; n == 1 {
+								first := tokenPrefix + "-" + map[material.Platform]string{material.OfficialAccount: "OA", material.WeCom: "WC"}[p] + "-first"
+								ts.mu.Lock()
+								ts.minted = append(ts.minted, first)
+								ts.mu.Unlock()
+								io.WriteString(w, `{"access_token":"`+first+`","expires_in":7200}`)
+								return
+							}
+							// A JSON reply the fetcher can read, echoing everything in errmsg.
+							w.WriteHeader(status)
+							all := strings.Join(append([]string{appSecret, corpSecret, url.QueryEscape(appSecret), url.QueryEscape(corpSecret)}, ts.mintedTokens()...), " ")
+							fmt.Fprintf(w, `{"errcode":40013,"errmsg":"invalid appid %s%s, hint: [%s] rid: %s"}`, all, strings.Repeat(" ", min(size, 1000)), all, all)
+						}
+						// Reject the first token, so that the next fetch echoes it.
+						ts.api = func(w http.ResponseWriter, r *http.Request) {
+							io.WriteString(w, `{"errcode":42001,"errmsg":"access_token expired"}`)
+						}
+						tc := newClients(t, ts, clientOptions{logger: logs.logger(), stable: status == 500, retry: once})
+						for _, call := range calls {
+							if call.platform == p {
+								err := call.call(t.Context(), tc)
+								if err == nil || (status == 200 && !strings.Contains(err.Error(), "40013")) {
+									t.Errorf("%s: err = %v, want the token endpoint's echoed errcode", call.name, err)
+								}
+								texts = append(texts, errorTexts(err)...)
+								break
+							}
+						}
+						texts = append(texts, logs.String())
+						for _, text := range texts {
+							for _, secret := range held[p] {
+								if strings.Contains(text, secret) {
+									t.Errorf("%s: %q leaked into:\n%.600s", p, secret, text)
+								}
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// errorTexts is every way err may be printed, link by link.
+func errorTexts(err error) []string {
+	if err == nil {
+		return nil
+	}
+	texts := []string{fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), fmt.Sprintf("%q", err)}
+	var apiErr *material.APIError
+	if errors.As(err, &apiErr) {
+		texts = append(texts, apiErr.Message, apiErr.RequestID, fmt.Sprintf("%#v", apiErr))
+	}
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		texts = append(texts, fmt.Sprintf("%v", e), fmt.Sprintf("%#v", e))
+	}
+	return texts
+}
+
+// TestJobErrorEchoNeverShown: the detail errmsg of a failed upload-by-URL
+// job is reply text too.
+func TestJobErrorEchoNeverShown(t *testing.T) {
+	s := newServer(t)
+	s.api = func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("access_token")
+		fmt.Fprintf(w, `{"errcode":0,"errmsg":"ok","status":3,"detail":{"errcode":830003,"errmsg":"download failed for %s with %s"}}`, tok, corpSecret)
+	}
+	c := newClients(t, s, clientOptions{})
+	job, err := c.work.UploadByURLResult(t.Context(), "J1")
+	if err != nil || job.Err == nil {
+		t.Fatalf("job %+v, err %v: want a failed job", job, err)
+	}
+	for _, text := range errorTexts(job.Err) {
+		for _, secret := range held[material.WeCom] {
+			if strings.Contains(text, secret) {
+				t.Errorf("%q leaked into %s", secret, text)
+			}
+		}
+	}
+}
