@@ -62,7 +62,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{"upload", "[--kind KIND] [--permanent [--title TITLE] [--introduction TEXT] | --image-url] FILE...", "upload temporary media, permanent media (--permanent) or article images (--image-url)", runUpload},
+		{"upload", "[--kind KIND] [--once] [--permanent [--title TITLE] [--introduction TEXT] | --image-url] FILE...", "upload temporary media, permanent media (--permanent) or article images (--image-url)", runUpload},
 		{"download", "[-o PATH] [--force] [--permanent | --hd-voice] ID", "download media by id into the current folder, -o PATH or stdout (-o -)", runDownload},
 		{"list", "[--kind KIND]", "list the Official Account permanent library", runList},
 		{"count", "", "count the Official Account permanent library by kind", runCount},
