@@ -531,27 +531,37 @@ func TestLeaderCancelled(t *testing.T) {
 	})
 }
 
-// broken is a Store that always fails.
-type broken struct{}
+// broken is a Store that always fails, and counts the calls it gets.
+type broken struct{ calls atomic.Int64 }
 
 var errDown = errors.New("store down")
 
-func (broken) Load(context.Context, string) (dedup.Entry, bool, error) {
+func (b *broken) Load(context.Context, string) (dedup.Entry, bool, error) {
+	b.calls.Add(1)
 	return dedup.Entry{}, false, errDown
 }
-func (broken) Save(context.Context, string, dedup.Entry, time.Duration) error { return errDown }
-func (broken) CompareAndDelete(context.Context, string, string) (bool, error) {
+func (b *broken) Save(context.Context, string, dedup.Entry, time.Duration) error {
+	b.calls.Add(1)
+	return errDown
+}
+func (b *broken) CompareAndDelete(context.Context, string, string) (bool, error) {
+	b.calls.Add(1)
 	return false, errDown
 }
-func (broken) TryLock(context.Context, string, time.Duration) (dedup.Lock, error) {
+func (b *broken) TryLock(context.Context, string, time.Duration) (dedup.Lock, error) {
+	b.calls.Add(1)
 	return nil, errDown
 }
-func (broken) WaitUnlock(context.Context, string) error { return errDown }
+func (b *broken) WaitUnlock(context.Context, string) error {
+	b.calls.Add(1)
+	return errDown
+}
 
 func TestStoreDown(t *testing.T) {
 	var logs bytes.Buffer
 	f := materialtest.NewFake(material.OfficialAccount)
-	s, err := dedup.New(f, dedup.WithStore(broken{}), dedup.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	st := &broken{}
+	s, err := dedup.New(f, dedup.WithStore(st), dedup.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,6 +571,11 @@ func TestStoreDown(t *testing.T) {
 	}
 	if n := count(f, "Upload"); n != 3 {
 		t.Errorf("%d uploads, want 3: without its Store the wrapper uploads every time", n)
+	}
+	// A Store that hangs until its timeout costs an upload one timeout:
+	// after a failed call, the upload makes no more.
+	if n := st.calls.Load(); n != 3 {
+		t.Errorf("three uploads made %d calls to the failing Store, want 3 (one Load each)", n)
 	}
 	if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
 		t.Errorf("%d warnings logged, want 1 a minute:\n%s", n, logs.String())

@@ -48,9 +48,10 @@
 // # Where it is kept
 //
 // A Store keeps the memory: MemoryStore, in process memory, by default. A
-// Store shared by a fleet (on Redis) makes a fleet upload a given file once
-// per three days. A Store that fails is logged and bypassed: uploads go on
-// without it, never fail or hang because of it.
+// Store shared by a fleet (on Redis: package
+// github.com/wxmaterial/wxmaterial/dedup/redisstore) makes a fleet upload a
+// given file once per three days. A Store that fails is logged and
+// bypassed: uploads go on without it, never fail or hang because of it.
 //
 // # When the platform forgets first
 //

@@ -20,8 +20,9 @@ type Entry struct {
 
 // Store remembers which media id a content already has, for a Service, and
 // lets the processes that share it upload a given content one at a time.
-// MemoryStore keeps it in process memory; a Store on Redis gives a fleet the
-// same semantics. Keys are built by the Service (see the package
+// MemoryStore keeps it in process memory; the Store of package
+// github.com/wxmaterial/wxmaterial/dedup/redisstore gives a fleet the same
+// semantics on Redis. Keys are built by the Service (see the package
 // documentation) and never hold a secret; values are media ids and URLs.
 //
 // A Store is on the path of every hashed upload. When it fails, the Service

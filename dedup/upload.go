@@ -156,23 +156,25 @@ func (c ctxReader) Read(p []byte) (int, error) {
 
 // once returns the remembered entry of key, or runs do (the upload) once
 // for all the callers of this process asking for key at the same time, and
-// one process at a time among those sharing the Store.
+// one process at a time among those sharing the Store. An upload that
+// finds the Store failing makes no more calls to it.
 func (s *Service) once(ctx context.Context, key, avoid string, do func(context.Context) (result, error)) (result, error) {
 	usable := func(e Entry) bool { return e.Value != avoid && e.ExpiresAt.Sub(s.now()) > s.margin }
-	if e, ok := s.load(ctx, key); ok && usable(e) {
+	e, ok, down := s.load(ctx, key)
+	if ok && usable(e) {
 		s.reuse(ctx, key)
 		return result{entry: e, memory: true}, nil
 	}
 	for tries := 0; ; tries++ {
 		if tries > maxWaits { // other callers' flights keep handing back what we cannot take
-			r, err := s.lead(ctx, key, usable, do)
+			r, err := s.lead(ctx, key, usable, do, down)
 			if err == nil && r.memory {
 				s.reuse(ctx, key)
 			}
 			return r, err
 		}
 		led := false // set by our function if the flight runs it: then the upload is ours
-		ch := s.flight.DoChan(key, func() (any, error) { led = true; return s.lead(ctx, key, usable, do) })
+		ch := s.flight.DoChan(key, func() (any, error) { led = true; return s.lead(ctx, key, usable, do, down) })
 		select {
 		case <-ctx.Done():
 			return result{}, ctx.Err()
@@ -199,13 +201,15 @@ func (s *Service) once(ctx context.Context, key, avoid string, do func(context.C
 // lead runs in the single flight of key: it takes the key's lock in the
 // Store (waiting for another process that holds it, and taking what it
 // saved), uploads, saves and unlocks. A failing Store is logged and
-// skipped.
-func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool, do func(context.Context) (result, error)) (result, error) {
-	for waits := 0; ; waits++ {
-		if e, ok := s.load(ctx, key); ok && usable(e) {
+// skipped: once a call to it fails (or had failed, down), the upload makes
+// no more, so that a Store that hangs costs it one timeout.
+func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool, do func(context.Context) (result, error), down bool) (result, error) {
+	for waits := 0; !down; waits++ {
+		e, ok, failed := s.load(ctx, key)
+		if ok && usable(e) {
 			return result{entry: e, memory: true}, nil
 		}
-		if waits == maxWaits {
+		if down = failed; down || waits == maxWaits {
 			break
 		}
 		lock, err := s.store.TryLock(ctx, key, s.hold)
@@ -214,13 +218,16 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 				return result{}, ctx.Err()
 			}
 			s.storeFailed(ctx, "lock", err)
+			down = true
 			break
 		}
 		if lock != nil {
 			defer lock.Unlock(context.WithoutCancel(ctx))
-			if e, ok := s.load(ctx, key); ok && usable(e) { // saved between our look and the lock
+			e, ok, failed := s.load(ctx, key)
+			if ok && usable(e) { // saved between our look and the lock
 				return result{entry: e, memory: true}, nil
 			}
+			down = failed
 			break
 		}
 		if err := s.store.WaitUnlock(ctx, key); err != nil {
@@ -228,14 +235,21 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 				return result{}, ctx.Err()
 			}
 			s.storeFailed(ctx, "wait", err)
+			down = true
 			break
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return result{}, err // the Store's calls ended with the caller's context
 	}
 	r, err := do(ctx)
 	if err != nil {
 		return result{}, err
 	}
 	s.uploads.Add(1)
+	if down {
+		return r, nil
+	}
 	if ttl := r.entry.ExpiresAt.Sub(s.now()); ttl > 0 {
 		if err := s.store.Save(ctx, key, r.entry, ttl); err != nil {
 			s.storeFailed(ctx, "save", err)
@@ -244,16 +258,17 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 	return r, nil
 }
 
-// load reads key from the Store; a failure is logged and read as absent.
-func (s *Service) load(ctx context.Context, key string) (Entry, bool) {
+// load reads key from the Store; a failure is logged, read as absent and
+// reported.
+func (s *Service) load(ctx context.Context, key string) (e Entry, ok, failed bool) {
 	e, ok, err := s.store.Load(ctx, key)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.storeFailed(ctx, "load", err)
 		}
-		return Entry{}, false
+		return Entry{}, false, true
 	}
-	return e, ok
+	return e, ok, false
 }
 
 // reuse counts and logs an upload answered from memory.

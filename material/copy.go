@@ -37,8 +37,8 @@ func WithVideoDescription(desc VideoDescription) CopyOption {
 
 // WithFileName sets the file name the target receives, exactly as given
 // (its base name). Without it, Copy uses the name the source's download
-// carries, or the media id, and gives it the extension of the format the
-// bytes show when it has another or none.
+// carries, or a library video's title, or the media id, and gives it the
+// extension of the format the bytes show when it has another or none.
 func WithFileName(name string) CopyOption { return func(c *copyConfig) { c.name = baseName(name) } }
 
 // Copy copies the media mediaID, of the given kind, from src to dst, and
@@ -206,6 +206,11 @@ func (p *copyPlan) run(ctx context.Context, dst, src Service, mediaID string) (M
 	name := p.cfg.name
 	if name == "" {
 		name = baseName(c.Name)
+	}
+	if name == "" && desc != nil {
+		// A library video's link carries no name: its title is the best
+		// one (fitName adds the extension).
+		name = baseName(strings.TrimSpace(desc.Title))
 	}
 	if name == "" {
 		name = baseName(mediaID)

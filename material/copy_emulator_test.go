@@ -143,6 +143,11 @@ func TestCopyEmulatorLibraryToAnotherAccount(t *testing.T) {
 			if !ok || info.Owner != emutest.AppID2 || info.Family != "permanent" || info.Kind != string(k) {
 				t.Fatalf("the copy is %+v, want a permanent %s of %s", info, k, emutest.AppID2)
 			}
+			// A video's link carries no file name: the copy is named after
+			// the title.
+			if wantName := map[bool]string{false: name, true: desc.Title}[k == material.KindVideo]; info.Name != wantName {
+				t.Errorf("the copy is named %q, want %q", info.Name, wantName)
+			}
 			a, err := e.OA2.Get(t.Context(), m.ID)
 			if err != nil {
 				t.Fatal(err)

@@ -239,7 +239,7 @@ func TestCacheRedisDown(t *testing.T) {
 			if got := p.fetches(t); got != 3 {
 				t.Errorf("%d fetches, want 3", got)
 			}
-			if n := logs.count("shared token store failed"); n != 1 {
+			if n := logs.Count("shared token store failed"); n != 1 {
 				t.Errorf("%d warnings, want 1 (rate-limited):\n%s", n, logs)
 			}
 			if strings.Contains(logs.String(), testSecret) {

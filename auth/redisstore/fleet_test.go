@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/wxmaterial/wxmaterial/auth"
 	"github.com/wxmaterial/wxmaterial/auth/redisstore"
 	"github.com/wxmaterial/wxmaterial/emulator"
+	"github.com/wxmaterial/wxmaterial/internal/fleettest"
 	"github.com/wxmaterial/wxmaterial/internal/redistest"
 )
 
@@ -144,65 +144,12 @@ func clientCall(ctx context.Context, ts auth.TokenSource, base string) error {
 }
 
 // child is a running child process.
-type child struct {
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	lines  chan string
-	stderr *logBuffer
-}
+type child = fleettest.Proc
 
 // startChild starts a child of role with the fleet's environment.
 func startChild(t *testing.T, role string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append([]string{envChild + "=" + role}, env...)...)
-	c := &child{cmd: cmd, lines: make(chan string, 16), stderr: &logBuffer{}}
-	cmd.Stderr = c.stderr
-	var err error
-	if c.in, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-		close(c.lines)
-	}()
-	t.Cleanup(func() {
-		c.in.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		timer := time.NewTimer(10 * time.Second)
-		defer timer.Stop()
-		select {
-		case <-done:
-		case <-timer.C:
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("child %d stderr:\n%s", cmd.Process.Pid, c.stderr)
-		}
-	})
-	return c
-}
-
-// next returns the child's next line.
-func (c *child) next(t *testing.T) string {
-	t.Helper()
-	line, ok := receiveOK(t, c.lines, "a line from child")
-	if !ok {
-		t.Fatalf("child %d exited; stderr:\n%s", c.cmd.Process.Pid, c.stderr)
-	}
-	return line
+	return fleettest.Start(t, 1, append([]string{envChild + "=" + role}, env...)...)[0]
 }
 
 // fleet is the serving children of a test.
@@ -219,7 +166,7 @@ func startFleet(t *testing.T, srv *redistest.Server, p *platform, skews []time.D
 			envSkew+"="+skew.String(), envFetchTimeout+"=10s")
 	}
 	for _, c := range fl {
-		if line := c.next(t); line != "ready" {
+		if line := c.Next(t); line != "ready" {
 			t.Fatalf("child said %q, want ready", line)
 		}
 	}
@@ -230,12 +177,10 @@ func startFleet(t *testing.T, srv *redistest.Server, p *platform, skews []time.D
 func (fl fleet) all(t *testing.T, cmd string) {
 	t.Helper()
 	for _, c := range fl {
-		if _, err := io.WriteString(c.in, cmd+"\n"); err != nil {
-			t.Fatal(err)
-		}
+		c.Send(t, cmd)
 	}
 	for i, c := range fl {
-		if line := c.next(t); line != "ok" {
+		if line := c.Next(t); line != "ok" {
 			t.Errorf("child %d answered %s: %q", i, cmd, line)
 		}
 	}
@@ -245,10 +190,8 @@ func (fl fleet) all(t *testing.T, cmd string) {
 func (fl fleet) oneByOne(t *testing.T, cmd string) {
 	t.Helper()
 	for i, c := range fl {
-		if _, err := io.WriteString(c.in, cmd+"\n"); err != nil {
-			t.Fatal(err)
-		}
-		if line := c.next(t); line != "ok" {
+		c.Send(t, cmd)
+		if line := c.Next(t); line != "ok" {
 			t.Errorf("child %d answered %s: %q", i, cmd, line)
 		}
 	}
@@ -257,7 +200,7 @@ func (fl fleet) oneByOne(t *testing.T, cmd string) {
 func (fl fleet) stderr() string {
 	var b strings.Builder
 	for _, c := range fl {
-		b.WriteString(c.stderr.String())
+		b.WriteString(c.Stderr.String())
 	}
 	return b.String()
 }
@@ -348,13 +291,13 @@ func TestFleetHolderKilled(t *testing.T) {
 	holder := startChild(t, "hold",
 		envRedis+"="+srv.URL(0), envBase+"="+p.base, envPrefix+"="+prefix(t),
 		envSkew+"=0s", envFetchTimeout+"=1m")
-	if line := holder.next(t); line != "fetching" {
+	if line := holder.Next(t); line != "fetching" {
 		t.Fatalf("holder said %q", line)
 	}
-	if err := holder.cmd.Process.Kill(); err != nil {
+	if err := holder.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	holder.cmd.Process.Wait()
+	holder.Cmd.Process.Wait()
 
 	s, rdb := newStore(t, srv)
 	f := p.fetcher(t)

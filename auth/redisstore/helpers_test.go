@@ -3,7 +3,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,8 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +20,7 @@ import (
 	"github.com/wxmaterial/wxmaterial/auth"
 	"github.com/wxmaterial/wxmaterial/auth/redisstore"
 	"github.com/wxmaterial/wxmaterial/emulator"
+	"github.com/wxmaterial/wxmaterial/internal/fleettest"
 	"github.com/wxmaterial/wxmaterial/internal/redistest"
 )
 
@@ -36,37 +34,15 @@ const (
 // fleet_test.go), and otherwise the tests, with one redis-server shared by
 // those that do not stop theirs.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{}) // the client's own dial errors: the tests check what the store reports
+	redistest.QuietClient()
 	if os.Getenv(envChild) != "" {
 		os.Exit(runChild())
 	}
 	os.Exit(redistest.Main(m))
 }
 
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
-
-// prefixes holds the prefix of each running test.
-var (
-	prefixes sync.Map // testing.TB → string
-	runs     atomic.Int64
-)
-
-// prefix returns a key prefix of the test's own, the same for the whole
-// test, so that tests sharing a server never meet, nor do runs of one test
-// (-count).
-func prefix(t testing.TB) string {
-	if p, ok := prefixes.Load(t); ok {
-		return p.(string)
-	}
-	p := fmt.Sprintf("test:%d:%d:%s:", os.Getpid(), runs.Add(1), strings.NewReplacer("{", "(", "}", ")").Replace(t.Name()))
-	if p, loaded := prefixes.LoadOrStore(t, p); loaded {
-		return p.(string)
-	}
-	t.Cleanup(func() { prefixes.Delete(t) })
-	return p
-}
+// prefix returns a key prefix of the test's own.
+func prefix(t testing.TB) string { return redistest.Prefix(t) }
 
 // newStore returns a store on srv under the test's prefix, with a short
 // timeout.
@@ -183,30 +159,10 @@ func (p *platform) fetcher(t testing.TB, opts ...auth.FetcherOption) auth.Fetche
 	return f
 }
 
-// logBuffer is a concurrency-safe buffer for a test logger.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// logBuffer collects a test logger's lines.
+type logBuffer = fleettest.LogBuffer
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) count(s string) int { return strings.Count(l.String(), s) }
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
-}
+func newLogger() (*slog.Logger, *logBuffer) { return fleettest.NewLogger() }
 
 // blockingFetcher hands out the tokens it is given on its channel, one per
 // fetch, after saying on started that a fetch began.
@@ -238,22 +194,7 @@ func (f *blockingFetcher) Fetch(ctx context.Context, _ string) (auth.Token, erro
 // deadline rather than hanging.
 func receive[T any](t testing.TB, ch <-chan T, what string) T {
 	t.Helper()
-	v, _ := receiveOK(t, ch, what)
-	return v
-}
-
-// receiveOK is receive that also reports whether ch was open.
-func receiveOK[T any](t testing.TB, ch <-chan T, what string) (T, bool) {
-	t.Helper()
-	timer := time.NewTimer(60 * time.Second)
-	defer timer.Stop()
-	select {
-	case v, ok := <-ch:
-		return v, ok
-	case <-timer.C:
-		t.Fatalf("no %s within 60 s", what)
-		panic("unreachable")
-	}
+	return fleettest.Receive(t, ch, what)
 }
 
 type result struct {

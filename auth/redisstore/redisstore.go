@@ -61,10 +61,7 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -73,7 +70,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxmaterial/wxmaterial/auth"
-	"github.com/wxmaterial/wxmaterial/internal/redact"
+	"github.com/wxmaterial/wxmaterial/internal/redisbase"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -92,20 +89,13 @@ const (
 	// holderTTL is how long the owner of the last lock is remembered:
 	// much longer than any holder may work.
 	holderTTL = 24 * time.Hour
-	// The polling of WaitUnlock: the first interval, doubled up to the
-	// last.
-	pollFirst = 2 * time.Millisecond
-	pollMax   = 50 * time.Millisecond
 )
 
 // Store is an auth.SharedStore on Redis. It is safe for concurrent use;
 // give every Cache of a process the same one, or one each.
 type Store struct {
-	rdb     redis.UniversalClient
-	prefix  string
-	timeout time.Duration
-	now     func() time.Time
-	log     *slog.Logger
+	c   redisbase.Base
+	now func() time.Time
 }
 
 var _ auth.SharedStore = (*Store)(nil)
@@ -119,11 +109,7 @@ type Option func(*Store) error
 // hash tag.
 func WithPrefix(p string) Option {
 	return func(s *Store) error {
-		if p == "" || strings.ContainsAny(p, "{}") {
-			return fmt.Errorf("redisstore: prefix %q: want a non-empty prefix without '{' or '}': %w", p, material.ErrInvalidInput)
-		}
-		s.prefix = p
-		return nil
+		return s.c.SetPrefix(p)
 	}
 }
 
@@ -131,11 +117,7 @@ func WithPrefix(p string) Option {
 // well under the Cache's fetch timeout: a refresh makes a few calls.
 func WithTimeout(d time.Duration) Option {
 	return func(s *Store) error {
-		if d <= 0 {
-			return fmt.Errorf("redisstore: timeout %v: want a positive duration: %w", d, material.ErrInvalidInput)
-		}
-		s.timeout = d
-		return nil
+		return s.c.SetTimeout(d)
 	}
 }
 
@@ -155,20 +137,17 @@ func WithClock(now func() time.Time) Option {
 // not decode. The default discards. No line holds a token.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Store) error {
-		if l == nil {
-			return fmt.Errorf("redisstore: nil logger: %w", material.ErrInvalidInput)
-		}
-		s.log = l
-		return nil
+		return s.c.SetLogger(l)
 	}
 }
 
 // New returns a Store on rdb. It does not contact Redis.
 func New(rdb redis.UniversalClient, opts ...Option) (*Store, error) {
-	if rdb == nil {
-		return nil, fmt.Errorf("redisstore: nil Redis client: %w", material.ErrInvalidInput)
+	b, err := redisbase.NewBase("redisstore", rdb, DefaultPrefix, DefaultTimeout)
+	if err != nil {
+		return nil, err
 	}
-	s := &Store{rdb: rdb, prefix: DefaultPrefix, timeout: DefaultTimeout, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	s := &Store{c: b, now: time.Now}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
@@ -181,8 +160,7 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Store, error) {
 type keys struct{ token, lock, holder string }
 
 func (s *Store) keys(key string) keys {
-	base := s.prefix + "{" + key + "}"
-	return keys{token: base + ":token", lock: base + ":lock", holder: base + ":holder"}
+	return keys{token: s.c.Key(key, "token"), lock: s.c.Key(key, "lock"), holder: s.c.Key(key, "holder")}
 }
 
 // TokenKey returns the Redis key that holds the token of the Cache key key,
@@ -214,66 +192,6 @@ func ttl(t auth.Token, now time.Time) (time.Duration, bool) {
 	return d, d >= time.Millisecond
 }
 
-// call runs f on a context bounded by the store's timeout and returns when
-// f does or that context ends, whichever is first: a call the client does
-// not cut short is left to end on its own.
-func call[T any](ctx context.Context, s *Store, op, key string, f func(ctx context.Context) (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	done := make(chan result, 1)
-	go func() {
-		v, err := f(ctx)
-		done <- result{v, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		select {
-		case r = <-done: // it ended at the same time
-		default:
-			r.err = ctx.Err()
-		}
-	}
-	if r.err != nil && ctx.Err() != nil && parent.Err() == nil {
-		// The store's timeout ended it, whatever the client said (an I/O
-		// timeout, with ContextTimeoutEnabled).
-		r.err = fmt.Errorf("no answer within %v: %w", s.timeout, ctx.Err())
-	}
-	if r.err != nil {
-		var zero T
-		return zero, fmt.Errorf("redisstore: %s %s: %w", op, key, redact.Error(r.err))
-	}
-	return r.v, nil
-}
-
-// loadScript returns the token key's value and TTL in ms; it deletes a key
-// of another type and returns wrongType for its TTL.
-var loadScript = redis.NewScript(`
-local t = redis.call('TYPE', KEYS[1])
-t = t.ok or t
-if t == 'none' then return false end
-if t ~= 'string' then
-	redis.call('DEL', KEYS[1])
-	return {'', -3}
-end
-return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
-`)
-
-// dropScript deletes the token key if it still holds ARGV[1], a value that
-// did not decode.
-var dropScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-	return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
 // Load returns the token saved under key, its expiry on the store's clock
 // from the key's TTL. A value that does not decode is deleted and reported
 // as absent.
@@ -281,43 +199,16 @@ func (s *Store) Load(ctx context.Context, key string) (auth.Token, bool, error) 
 	k := s.keys(key)
 	// The TTL is measured after now, which errs on the early side.
 	now := s.now()
-	reply, err := call(ctx, s, "load", k.token, func(ctx context.Context) ([]any, error) {
-		v, err := loadScript.Run(ctx, s.rdb, []string{k.token}).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		r, ok := v.([]any)
-		if !ok || len(r) != 2 {
-			return nil, fmt.Errorf("unexpected reply of type %T", v)
-		}
-		return r, nil
+	var t auth.Token
+	_, _, ok, err := s.c.Load(ctx, k.token, "a token value", func(raw string, pttl int64) (problem string) {
+		t, problem = decode(raw, pttl, now)
+		return problem
 	})
-	if err != nil || reply == nil {
+	if !ok {
 		return auth.Token{}, false, err
 	}
-	raw, _ := reply[0].(string)
-	pttl, _ := reply[1].(int64)
-	t, problem := decode(raw, pttl, now)
-	if problem == "" {
-		return t, true, nil
-	}
-	// Never trusted: drop it (unless it changed meanwhile) so that the
-	// Cache fetches a token and replaces it.
-	if pttl != wrongType {
-		_, err = call(ctx, s, "drop", k.token, func(ctx context.Context) (any, error) {
-			return nil, dropScript.Run(ctx, s.rdb, []string{k.token}, raw).Err()
-		})
-	}
-	s.log.LogAttrs(ctx, slog.LevelWarn, "redisstore: dropped a token value that does not decode",
-		slog.String("key", k.token), slog.String("problem", problem), slog.Int("bytes", len(raw)), slog.Bool("deleted", err == nil))
-	return auth.Token{}, false, err
+	return t, true, nil
 }
-
-// wrongType is the TTL loadScript returns for a key of another type.
-const wrongType = -3
 
 // decode reads a token key's value and TTL (ms), or says what is wrong.
 func decode(raw string, pttl int64, now time.Time) (auth.Token, string) {
@@ -325,8 +216,6 @@ func decode(raw string, pttl int64, now time.Time) (auth.Token, string) {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()
 	switch {
-	case pttl == wrongType:
-		return auth.Token{}, "a key of another type (deleted)"
 	case raw == "":
 		return auth.Token{}, "empty value"
 	case dec.Decode(&v) != nil || dec.More():
@@ -352,35 +241,19 @@ func (s *Store) Save(ctx context.Context, key string, t auth.Token) error {
 		return fmt.Errorf("redisstore: save %s: %w", k.token, err)
 	}
 	d, live := ttl(t, s.now())
-	_, err = call(ctx, s, "save", k.token, func(ctx context.Context) (any, error) {
+	_, err = redisbase.Call(ctx, &s.c.Conn, "save", k.token, func(ctx context.Context) (any, error) {
 		if !live {
-			return nil, s.rdb.Del(ctx, k.token).Err()
+			return nil, s.c.RDB.Del(ctx, k.token).Err()
 		}
-		return nil, s.rdb.Set(ctx, k.token, raw, d).Err()
+		return nil, s.c.RDB.Set(ctx, k.token, raw, d).Err()
 	})
 	return err
 }
 
-// casScript deletes the token key if its value holds the token ARGV[1].
-var casScript = redis.NewScript(`
-local t = redis.call('TYPE', KEYS[1])
-t = t.ok or t
-if t ~= 'string' then return 0 end
-local ok, v = pcall(cjson.decode, redis.call('GET', KEYS[1]))
-if ok and type(v) == 'table' and v.token == ARGV[1] then
-	return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
 // CompareAndDelete deletes key's token if it is value, in one script, and
 // reports whether it did.
 func (s *Store) CompareAndDelete(ctx context.Context, key, value string) (bool, error) {
-	k := s.keys(key)
-	n, err := call(ctx, s, "compare-and-delete", k.token, func(ctx context.Context) (int64, error) {
-		return casScript.Run(ctx, s.rdb, []string{k.token}, value).Int64()
-	})
-	return n == 1, err
+	return s.c.CompareAndDelete(ctx, s.keys(key).token, "token", value)
 }
 
 // lockScript takes the lock (KEYS[1]) for ARGV[1] with a TTL of ARGV[2]
@@ -397,13 +270,13 @@ return 0
 // store's timeout, or returns nil, nil when another holds it.
 func (s *Store) TryLock(ctx context.Context, key string, hold time.Duration) (auth.Lock, error) {
 	k := s.keys(key)
-	owner, err := newOwner()
+	owner, err := redisbase.NewOwner()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: lock %s: %w", k.lock, err)
 	}
-	ttl := max(hold, 0) + 3*s.timeout
-	n, err := call(ctx, s, "lock", k.lock, func(ctx context.Context) (int64, error) {
-		return lockScript.Run(ctx, s.rdb, []string{k.lock, k.holder}, owner, ttl.Milliseconds(), holderTTL.Milliseconds()).Int64()
+	ttl := s.c.LockTTL(hold)
+	n, err := redisbase.Call(ctx, &s.c.Conn, "lock", k.lock, func(ctx context.Context) (int64, error) {
+		return lockScript.Run(ctx, s.c.RDB, []string{k.lock, k.holder}, owner, ttl.Milliseconds(), holderTTL.Milliseconds()).Int64()
 	})
 	if err != nil || n != 1 {
 		return nil, err
@@ -411,40 +284,10 @@ func (s *Store) TryLock(ctx context.Context, key string, hold time.Duration) (au
 	return &lock{s: s, k: k, owner: owner}, nil
 }
 
-func newOwner() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
-}
-
 // WaitUnlock polls the lock of key until it is gone, every few ms at
-// first, then every pollMax, never past the lock's TTL.
+// first, then every 50 ms, never past the lock's TTL.
 func (s *Store) WaitUnlock(ctx context.Context, key string) error {
-	k := s.keys(key)
-	interval := pollFirst
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		left, err := call(ctx, s, "wait", k.lock, func(ctx context.Context) (time.Duration, error) {
-			return s.rdb.PTTL(ctx, k.lock).Result()
-		})
-		if err != nil {
-			return err
-		}
-		// -2 ms: no key; -1 ms: a lock without TTL, not ours to wait on.
-		if left <= 0 {
-			return nil
-		}
-		timer.Reset(min(interval, left))
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			return fmt.Errorf("redisstore: wait %s: %w", k.lock, ctx.Err())
-		}
-		interval = min(2*interval, pollMax)
-	}
+	return s.c.WaitUnlock(ctx, s.keys(key).lock)
 }
 
 // lock is a refresh lock held by owner.
@@ -472,24 +315,13 @@ func (l *lock) Save(ctx context.Context, t auth.Token) (bool, error) {
 	if !live {
 		return false, nil
 	}
-	n, err := call(ctx, l.s, "save", l.k.token, func(ctx context.Context) (int64, error) {
-		return saveScript.Run(ctx, l.s.rdb, []string{l.k.token, l.k.holder}, l.owner, raw, d.Milliseconds()).Int64()
+	n, err := redisbase.Call(ctx, &l.s.c.Conn, "save", l.k.token, func(ctx context.Context) (int64, error) {
+		return saveScript.Run(ctx, l.s.c.RDB, []string{l.k.token, l.k.holder}, l.owner, raw, d.Milliseconds()).Int64()
 	})
 	return n == 1, err
 }
 
-// unlockScript deletes the lock if it still holds ARGV[1].
-var unlockScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-	return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
 // Unlock releases the lock if it is still this one.
 func (l *lock) Unlock(ctx context.Context) error {
-	_, err := call(ctx, l.s, "unlock", l.k.lock, func(ctx context.Context) (any, error) {
-		return nil, unlockScript.Run(ctx, l.s.rdb, []string{l.k.lock}, l.owner).Err()
-	})
-	return err
+	return l.s.c.Unlock(ctx, l.k.lock, l.owner)
 }

@@ -174,7 +174,7 @@ func TestLoadDropsWhatDoesNotDecode(t *testing.T) {
 			t.Errorf("%s: the value was not deleted", v.name)
 		}
 	}
-	if n := logs.count("dropped a token value"); n != len(values) {
+	if n := logs.Count("dropped a token value"); n != len(values) {
 		t.Errorf("%d warnings about dropped values, want %d:\n%s", n, len(values), logs)
 	}
 	if strings.Contains(logs.String(), "garbage") {

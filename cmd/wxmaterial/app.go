@@ -62,11 +62,13 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{"upload", "[--kind KIND] [--permanent [--title TITLE] [--introduction TEXT] | --image-url] FILE...", "upload temporary media, permanent media (--permanent) or article images (--image-url)", runUpload},
+		{"upload", "[--kind KIND] [--once] [--permanent [--title TITLE] [--introduction TEXT] | --image-url] FILE...", "upload temporary media, permanent media (--permanent) or article images (--image-url)", runUpload},
 		{"download", "[-o PATH] [--force] [--permanent | --hd-voice] ID", "download media by id into the current folder, -o PATH or stdout (-o -)", runDownload},
 		{"list", "[--kind KIND]", "list the Official Account permanent library", runList},
 		{"count", "", "count the Official Account permanent library by kind", runCount},
 		{"delete", "ID...", "delete permanent media", runDelete},
+		{"copy", "[--kind KIND] [--from-library] [--to-library [--title TITLE] [--introduction TEXT]] [--name NAME] [--to-platform oa|work] [--to-appid APPID | --to-corpid ID --to-agentid N] [--to-secret SECRET] [--to-base-url URL] [--to-plain-token] ID",
+			"copy an item to another account or platform (the target: --to-... flags or TO_... variables), or into or out of the library", runCopy},
 		{"upload-url", "--url URL [--name NAME] [--kind video|file] [--md5 HEX | --file PATH] [--no-wait]  or  upload-url --job ID", "have WeCom fetch a file from a URL (a job) and wait for it", runUploadURL},
 		{"backup", "DIR", "back up the whole Official Account permanent library to DIR; re-running resumes and keeps what the library lost", runBackup},
 		{"restore", "[--map FILE] [--present-only] DIR", "upload a backup into an account (what it lacks) and write the map of old ids to new ones", runRestore},
@@ -234,7 +236,8 @@ func (a *app) usage(w io.Writer) {
 	fs.Bool("version", false, "print the version of this build and exit")
 	printFlags(w, fs, func(string) bool { return true })
 	fmt.Fprint(w, `
-Environment: WECHAT_APPID, WECHAT_SECRET (Official Account); WECOM_CORPID, WECOM_AGENTID, WECOM_SECRET (WeCom).
+Environment: WECHAT_APPID, WECHAT_SECRET (Official Account); WECOM_CORPID, WECOM_AGENTID, WECOM_SECRET (WeCom);
+the same with TO_ in front (TO_WECHAT_APPID, ...) for the target of copy.
 With no credentials, the embedded emulator runs with demo accounts (state in --data-dir); it says so when
 its state is created, and with -v.
 Exit codes: 0 success, 1 failure, 2 usage.

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/dedup"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -21,6 +22,7 @@ type uploadResult struct {
 	URL       string        `json:"url,omitempty"`
 	CreatedAt *time.Time    `json:"created_at,omitempty"`
 	ExpiresAt *time.Time    `json:"expires_at,omitempty"`
+	Reused    bool          `json:"reused,omitempty"` // with --once: uploaded before, its media id handed out again
 }
 
 // plannedUpload is a file checked and ready to send.
@@ -38,6 +40,8 @@ func runUpload(ctx context.Context, a *app, args []string) error {
 	imageURL := fs.Bool("image-url", false, "upload images for article bodies and print their URLs (media/uploadimg; no library count)")
 	title := fs.String("title", "", "a permanent video's `title` (default: the file name without extension)")
 	intro := fs.String("introduction", "", "a permanent video's `introduction`")
+	once := fs.Bool("once", false, "upload each content once: a file uploaded before (the same bytes and kind to the same account; on WeCom the same name too) gets its media id back while it has over an hour left. "+
+		"It is remembered in the Redis of --redis, shared with the servers that use dedup/redisstore, or else for this run only")
 	files, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -47,6 +51,9 @@ func runUpload(ctx context.Context, a *app, args []string) error {
 	}
 	if *permanent && *imageURL {
 		return usagef("--permanent and --image-url exclude each other")
+	}
+	if *once && *permanent {
+		return usagef("--once remembers temporary media and article images; a library keeps its items: drop --permanent or --once")
 	}
 	if (*title != "" || *intro != "") && !*permanent {
 		return usagef("--title and --introduction describe permanent videos: add --permanent")
@@ -83,6 +90,15 @@ func runUpload(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
+	var ds *dedup.Service
+	if *once {
+		var closeStore func() error
+		if ds, closeStore, err = a.uploadOnce(b); err != nil {
+			return err
+		}
+		defer closeStore()
+		b.svc = ds
+	}
 
 	// Check every file before sending any, so that bad input sends nothing.
 	plan := make([]plannedUpload, 0, len(files))
@@ -96,11 +112,16 @@ func runUpload(ctx context.Context, a *app, args []string) error {
 
 	var results []uploadResult
 	for _, p := range plan {
+		var before dedup.Stats
+		if ds != nil {
+			before = ds.Stats()
+		}
 		r, err := a.uploadOne(ctx, b, lib, api, p, material.VideoDescription{Title: *title, Introduction: *intro})
 		if err != nil {
 			a.printUploads(results)
 			return fmt.Errorf("%s: %w", p.path, err)
 		}
+		r.Reused = ds != nil && ds.Stats().Reused > before.Reused
 		results = append(results, r)
 	}
 	return a.printUploads(results)
@@ -218,12 +239,16 @@ func (a *app) printUploads(results []uploadResult) error {
 		for _, r := range results {
 			switch {
 			case r.MediaID == "":
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.File, r.Kind, r.URL)
+				fmt.Fprintf(tw, "%s\t%s\t%s", r.File, r.Kind, r.URL)
 			case r.ExpiresAt != nil:
-				fmt.Fprintf(tw, "%s\t%s\t%s\texpires %s\n", r.File, r.Kind, r.MediaID, stamp(*r.ExpiresAt))
+				fmt.Fprintf(tw, "%s\t%s\t%s\texpires %s", r.File, r.Kind, r.MediaID, stamp(*r.ExpiresAt))
 			default:
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.File, r.Kind, r.MediaID, r.URL)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s", r.File, r.Kind, r.MediaID, r.URL)
 			}
+			if r.Reused {
+				fmt.Fprint(tw, "\t(uploaded before)")
+			}
+			fmt.Fprintln(tw)
 		}
 		tw.Flush()
 	})

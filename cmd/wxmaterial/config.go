@@ -114,14 +114,35 @@ func parsePlatform(s string) (material.Platform, error) {
 	return "", usagef("unknown platform %q: use oa (WeChat Official Account) or work (WeCom)", s)
 }
 
-// resolve decides the platform and the credentials from the flags and the
-// environment. Flags win over the environment. No credentials at all for
-// the chosen platform selects the embedded emulator, and so does the appid
-// of one of its demo Official Accounts without --base-url (the secret is
-// then optional); some but not all credentials is a usage error naming
-// what is missing.
+// resolve decides the platform and the credentials of the command line's
+// account from the global flags and the environment.
 func (a *app) resolve() (account, error) {
-	g := a.g
+	return resolveAccount(a.g, a.getenv, sourceNames)
+}
+
+// names are the flag and environment variable names of an account's
+// settings: the global flags' (--appid, WECHAT_APPID), or those of copy's
+// target (--to-appid, TO_WECHAT_APPID).
+type names struct{ flag, env string } // prefixes of each
+
+// sourceNames are the names of the global flags and their variables.
+var sourceNames = names{}
+
+func (n names) flagName(name string) string { return "--" + n.flag + name }
+func (n names) envName(name string) string  { return n.env + name }
+
+// either names a setting's flag and its variable: "--appid or $WECHAT_APPID".
+func (n names) either(flagName, envName string) string {
+	return n.flagName(flagName) + " or $" + n.envName(envName)
+}
+
+// resolveAccount decides the platform and the credentials from the flags
+// g and the environment (the variables n names). Flags win over the
+// environment. No credentials at all for the chosen platform selects the
+// embedded emulator, and so does the appid of one of its demo Official
+// Accounts without a base URL (the secret is then optional); some but not
+// all credentials is a usage error naming what is missing.
+func resolveAccount(g globals, getenv func(string) string, n names) (account, error) {
 	p, err := parsePlatform(g.platform)
 	if err != nil {
 		return account{}, err
@@ -130,7 +151,7 @@ func (a *app) resolve() (account, error) {
 		if flagValue != "" {
 			return flagValue
 		}
-		return strings.TrimSpace(a.getenv(name))
+		return strings.TrimSpace(getenv(n.envName(name)))
 	}
 	if p == "" {
 		switch {
@@ -138,7 +159,7 @@ func (a *app) resolve() (account, error) {
 			p = material.OfficialAccount
 		case g.corpID != "" || g.agentID != "":
 			p = material.WeCom
-		case a.getenv(envAppID) == "" && a.getenv(envSecret) == "" && (a.getenv(envCorpID) != "" || a.getenv(envAgentID) != ""):
+		case getenv(n.envName(envAppID)) == "" && getenv(n.envName(envSecret)) == "" && (getenv(n.envName(envCorpID)) != "" || getenv(n.envName(envAgentID)) != ""):
 			p = material.WeCom
 		default:
 			p = material.OfficialAccount
@@ -162,41 +183,50 @@ func (a *app) resolve() (account, error) {
 			}
 			acc.embedded = true
 		}
-		check(acc.appID, "--appid or $"+envAppID)
-		check(acc.secret, "--secret or $"+envSecret)
+		check(acc.appID, n.either("appid", envAppID))
+		check(acc.secret, n.either("secret", envSecret))
 		if g.corpID != "" || g.agentID != "" {
-			return account{}, usagef("--corpid and --agentid are WeCom credentials, not for --platform oa")
+			return account{}, usagef("%s and %s are WeCom credentials, not for %s oa", n.flagName("corpid"), n.flagName("agentid"), n.flagName("platform"))
 		}
 	case material.WeCom:
 		var agent string
 		acc.corpID, agent, acc.secret = env(g.corpID, envCorpID), env(g.agentID, envAgentID), env(g.secret, envWeComKey)
-		check(acc.corpID, "--corpid or $"+envCorpID)
-		check(agent, "--agentid or $"+envAgentID)
-		check(acc.secret, "--secret or $"+envWeComKey)
+		check(acc.corpID, n.either("corpid", envCorpID))
+		check(agent, n.either("agentid", envAgentID))
+		check(acc.secret, n.either("secret", envWeComKey))
 		if agent != "" {
-			n, err := strconv.ParseInt(agent, 10, 64)
-			if err != nil || n <= 0 {
-				return account{}, usagef("agentid %q is not a positive number", agent)
+			v, err := strconv.ParseInt(agent, 10, 64)
+			if err != nil || v <= 0 {
+				return account{}, usagef("%s %q is not a positive number", strings.TrimPrefix(n.flagName("agentid"), "--"), agent)
 			}
-			acc.agentID = n
+			acc.agentID = v
 		}
 		if g.appID != "" {
-			return account{}, usagef("--appid is an Official Account credential, not for --platform work")
+			return account{}, usagef("%s is an Official Account credential, not for %s work", n.flagName("appid"), n.flagName("platform"))
 		}
 		if g.stable || g.plain {
-			return account{}, usagef("--stable-token and --plain-token are for the Official Account only")
+			return account{}, usagef("%s for the Official Account only", tokenFlags(n))
 		}
 	}
 	switch {
 	case acc.embedded:
 	case len(given) == 0 && acc.baseURL != "":
-		return account{}, usagef("--base-url needs credentials: give %s ('wxmaterial emulator serve' prints its demo credentials)", strings.Join(missing, ", "))
+		return account{}, usagef("%s needs credentials: give %s ('wxmaterial emulator serve' prints its demo credentials)", n.flagName("base-url"), strings.Join(missing, ", "))
 	case len(given) == 0:
 		acc.embedded = true
 	case len(missing) > 0:
 		return account{}, usagef("incomplete %s credentials: missing %s", p, strings.Join(missing, ", "))
 	}
 	return acc, nil
+}
+
+// tokenFlags names the token flags of an account, with their verb: the
+// global flags' two, or the target's one.
+func tokenFlags(n names) string {
+	if n == sourceNames {
+		return "--stable-token and --plain-token are"
+	}
+	return n.flagName("plain-token") + " is"
 }
 
 // String describes the account without its secret.

@@ -27,7 +27,7 @@ const (
 
 // registerRedis defines --redis on fs.
 func (g *globals) registerRedis(fs *flag.FlagSet) {
-	fs.StringVar(&g.redisURL, "redis", g.redisURL, "share the account's access token with the servers that keep it in the Redis at `URL` "+
+	fs.StringVar(&g.redisURL, "redis", g.redisURL, "share the account's access token (and, for upload --once, what was uploaded) with the servers that keep it in the Redis at `URL` "+
 		"(redis://[user:password@]host:port/db, rediss://... or unix:///path?db=N; default $"+envRedisURL+
 		", which keeps a password out of the process list; keys under $"+envRedisPrefix+", default "+redisstore.DefaultPrefix+")")
 }
@@ -40,15 +40,8 @@ func fleetStable(acc account) bool { return !acc.plain }
 // nil when neither is given. The source works without Redis too: when
 // Redis is down, it fetches on its own and warns on stderr.
 func (a *app) fleetTokens(acc account, log *slog.Logger) (auth.TokenSource, func() error, error) {
-	raw := a.g.redisURL
-	if raw == "" {
-		raw = strings.TrimSpace(a.getenv(envRedisURL))
-	}
-	if raw == "" {
-		return nil, nil, nil
-	}
-	opt, err := parseRedisURL(raw)
-	if err != nil {
+	opt, err := a.redisOptions()
+	if opt == nil || err != nil {
 		return nil, nil, err
 	}
 	var sopts []redisstore.Option
@@ -88,6 +81,19 @@ func (a *app) fleetTokens(acc account, log *slog.Logger) (auth.TokenSource, func
 		return nil, nil, err
 	}
 	return auth.NewCache(f, auth.WithStore(store), auth.WithLogger(warn)), rdb.Close, nil
+}
+
+// redisOptions returns the client options of --redis or
+// $WXMATERIAL_REDIS_URL, or nil when neither is given.
+func (a *app) redisOptions() (*redis.Options, error) {
+	raw := a.g.redisURL
+	if raw == "" {
+		raw = strings.TrimSpace(a.getenv(envRedisURL))
+	}
+	if raw == "" {
+		return nil, nil
+	}
+	return parseRedisURL(raw)
 }
 
 // parseRedisURL reads a --redis URL into client options with short

@@ -32,14 +32,36 @@ func readmeBlock(t *testing.T, marker string) []string {
 	return strings.Split(block, "\n")
 }
 
-// TestREADMESession runs the README's backup → delete → backup → restore
-// session as a reader pastes it (with the command built by the tests in
-// place of its go build line), and checks that its transcript shows the
-// same commands and ends with what the last one prints.
+// TestREADMESession runs the README's sessions as a reader pastes them
+// (with the command built by the tests in place of their go build line):
+// backup → delete → backup → restore, and copies between accounts and
+// platforms. It checks that each transcript shows the same commands and
+// ends with what the last one prints, and what the session says on
+// stderr.
 func TestREADMESession(t *testing.T) {
 	t.Parallel()
-	commands := readmeBlock(t, "<!-- session: commands -->")
-	transcript := readmeBlock(t, "<!-- session: transcript -->")
+	for _, tc := range []struct {
+		name string // "" for the first session's markers
+		says []string
+	}{
+		{says: []string{"is no longer in the library: kept in the backup", "using the embedded emulator"}},
+		{name: "copy", says: []string{"copying image", "news cannot be copied"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			marker := "<!-- session: "
+			if tc.name != "" {
+				marker += tc.name + " "
+			}
+			runSession(t, readmeBlock(t, marker+"commands -->"), readmeBlock(t, marker+"transcript -->"), tc.says)
+		})
+	}
+}
+
+// runSession runs commands in a new folder and checks them against
+// transcript, and that stderr says each of says.
+func runSession(t *testing.T, commands, transcript, says []string) {
+	t.Helper()
 	var shown []string
 	last := -1
 	for i, line := range transcript {
@@ -72,7 +94,7 @@ func TestREADMESession(t *testing.T) {
 	if got := stdout.String(); !strings.HasSuffix(got, want) {
 		t.Fatalf("the session ends with:\n%s\nthe transcript with:\n%s", got, want)
 	}
-	for _, say := range []string{"is no longer in the library: kept in the backup", "using the embedded emulator"} {
+	for _, say := range says {
 		if !strings.Contains(stderr.String(), say) {
 			t.Fatalf("the session does not say %q:\n%s", say, stderr.String())
 		}
@@ -86,7 +108,7 @@ func TestDemoFoldersIgnored(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git to ask")
 	}
-	for _, p := range []string{"demo-backup/manifest.json", "demo-state/state.json", "wxmaterial"} {
+	for _, p := range []string{"demo-backup/manifest.json", "demo-state/state.json", "copy-state/state.json", "wxmaterial"} {
 		cmd := exec.Command("git", "check-ignore", "-q", "--no-index", p)
 		cmd.Dir = filepath.Join("..", "..")
 		if err := cmd.Run(); err != nil {

@@ -1,7 +1,7 @@
 // Package deduptest is the conformance suite of dedup.Store
 // implementations: what dedup.Service counts on, checked through the
-// interface. It runs against dedup.MemoryStore in this module; a Store on
-// Redis runs it too.
+// interface. It runs against dedup.MemoryStore and the Store on Redis of
+// github.com/wxmaterial/wxmaterial/dedup/redisstore in this module.
 package deduptest
 
 import (

@@ -15,7 +15,9 @@ package redistest
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -24,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -371,7 +374,12 @@ func Shared(tb testing.TB) *Server {
 
 // Main runs the package's tests and then stops the shared server, if one
 // was started: call it from TestMain as os.Exit(redistest.Main(m)).
+//
+// Examples cannot skip: without redis-server, and unless CI is set, Main
+// leaves the package's examples out as -skip '^Example' would, and says
+// so.
 func Main(m *testing.M) int {
+	skipExamples()
 	code := m.Run()
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
@@ -385,6 +393,60 @@ func Main(m *testing.M) int {
 		shared.srv = nil
 	}
 	return code
+}
+
+// prefixes holds the key prefix of each running test.
+var (
+	prefixes sync.Map // testing.TB → string
+	runs     atomic.Int64
+)
+
+// Prefix returns a key prefix of tb's own, the same for the whole test, so
+// that tests sharing a server never meet, nor do runs of one test
+// (-count), nor the processes of two test runs. It holds no '{' or '}'.
+func Prefix(tb testing.TB) string {
+	if p, ok := prefixes.Load(tb); ok {
+		return p.(string)
+	}
+	p := fmt.Sprintf("test:%d:%d:%s:", os.Getpid(), runs.Add(1), strings.NewReplacer("{", "(", "}", ")").Replace(tb.Name()))
+	if p, loaded := prefixes.LoadOrStore(tb, p); loaded {
+		return p.(string)
+	}
+	tb.Cleanup(func() { prefixes.Delete(tb) })
+	return p
+}
+
+// QuietClient discards the Redis client's own log lines (its dial errors
+// while a test has stopped the server): the tests check what the stores
+// report.
+func QuietClient() { redis.SetLogger(quiet{}) }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+// skipExamples adds the examples to -skip when redis-server is missing
+// and CI is not set.
+func skipExamples() {
+	if _, err := exec.LookPath("redis-server"); err == nil || os.Getenv("CI") != "" {
+		return
+	}
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	f := flag.Lookup("test.skip")
+	if f == nil {
+		return
+	}
+	switch v := f.Value.String(); {
+	case v == "":
+		f.Value.Set("^Example")
+	case !strings.Contains(v, "/"): // a pattern of subtests cannot take an alternative
+		f.Value.Set(v + "|^Example")
+	default:
+		return
+	}
+	fmt.Fprintln(os.Stderr, "redistest: "+Missing+"; the examples that need it are left out")
 }
 
 // tail keeps the last lines of a log.
