@@ -22,12 +22,13 @@ import (
 // read from thumb_media_id, where the platform puts it. ExpiresAt is
 // CreatedAt plus material.TemporaryLifetime.
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
+	const op = "upload"
 	var reply wire.Media
-	q := url.Values{"type": {string(kind)}}
-	if err := c.upload(ctx, material.APITemporary, kind, src, "/cgi-bin/media/upload", q, nil, &reply); err != nil {
-		return material.Media{}, wrap("upload", err)
+	req := &transport.Request{Path: "/cgi-bin/media/upload", Query: url.Values{"type": {string(kind)}}}
+	if err := c.c.Upload(ctx, op, material.APITemporary, kind, src, req, &reply); err != nil {
+		return material.Media{}, c.c.Wrap(op, err)
 	}
-	return material.TemporaryMedia(reply.ID(), kind, reply.CreatedAt.Or(c.now)), nil
+	return material.TemporaryMedia(reply.ID(), kind, reply.CreatedAt.Or(c.c.Now)), nil
 }
 
 // Download streams temporary media (GET cgi-bin/media/get, "获取临时素材",
@@ -39,8 +40,9 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 // streams such a link. An unknown or expired id (errcode 40007) matches
 // material.ErrNotFound.
 func (c *Client) Download(ctx context.Context, mediaID string) (*material.Content, error) {
-	content, err := c.downloadTemporary(ctx, "/cgi-bin/media/get", mediaID)
-	return content, wrap("download", err)
+	const op = "download"
+	content, err := c.downloadTemporary(ctx, op, "/cgi-bin/media/get", mediaID)
+	return content, c.c.Wrap(op, err)
 }
 
 // DownloadHDVoice streams a voice recorded with the JS-SDK (uploadVoice's
@@ -48,19 +50,21 @@ func (c *Client) Download(ctx context.Context, mediaID string) (*material.Conten
 // https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_gethdvoice.html).
 // The caller reads and closes the Content.
 func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material.Content, error) {
-	content, err := c.downloadTemporary(ctx, "/cgi-bin/media/get/jssdk", mediaID)
+	const op = "download HD voice"
+	content, err := c.downloadTemporary(ctx, op, "/cgi-bin/media/get/jssdk", mediaID)
 	if err == nil && content.URL != "" {
 		content.Close()
-		return nil, wrap("download HD voice", fmt.Errorf("%w: a link instead of speex bytes", errNoBytes))
+		return nil, c.c.Wrap(op, fmt.Errorf("%w: a link instead of speex bytes", errNoBytes))
 	}
-	return content, wrap("download HD voice", err)
+	return content, c.c.Wrap(op, err)
 }
 
-func (c *Client) downloadTemporary(ctx context.Context, path, mediaID string) (*material.Content, error) {
-	if err := needID(mediaID); err != nil {
+func (c *Client) downloadTemporary(ctx context.Context, op, path, mediaID string) (*material.Content, error) {
+	mediaID, err := c.c.MediaID(mediaID)
+	if err != nil {
 		return nil, err
 	}
-	r, err := c.t.Download(ctx, &transport.Request{Path: path, Query: url.Values{"media_id": {mediaID}}})
+	r, err := c.c.Download(ctx, op, &transport.Request{Path: path, Query: url.Values{"media_id": {mediaID}}})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +75,7 @@ func (c *Client) downloadTemporary(ctx context.Context, path, mediaID string) (*
 		VideoURL string `json:"video_url"`
 	}
 	if err := json.Unmarshal(r.JSON, &v); err != nil || v.VideoURL == "" {
-		return nil, fmt.Errorf("%w: %s", errNoBytes, c.t.Snippet(r.JSON))
+		return nil, fmt.Errorf("%w: %s", errNoBytes, c.c.T.Snippet(r.JSON))
 	}
 	return &material.Content{URL: v.VideoURL, Size: 0, Body: http.NoBody}, nil
 }
@@ -82,9 +86,10 @@ func (c *Client) downloadTemporary(ctx context.Context, path, mediaID string) (*
 // It does not count against the permanent library. Other formats and sizes
 // are refused before sending.
 func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, error) {
+	const op = "upload image"
 	var reply wire.URL
-	if err := c.upload(ctx, material.APIImage, material.KindImage, src, "/cgi-bin/media/uploadimg", nil, nil, &reply); err != nil {
-		return "", wrap("upload image", err)
+	if err := c.c.Upload(ctx, op, material.APIImage, material.KindImage, src, &transport.Request{Path: "/cgi-bin/media/uploadimg"}, &reply); err != nil {
+		return "", c.c.Wrap(op, err)
 	}
 	return reply.URL, nil
 }
@@ -97,6 +102,6 @@ func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, 
 // page or an HTTP error status is an error, and 404 or 410 matches
 // material.ErrNotFound. The caller reads and closes the Content.
 func (c *Client) DownloadURL(ctx context.Context, link string) (*material.Content, error) {
-	content, err := c.t.DownloadLink(ctx, c.hc, link)
-	return content, wrap("download url", err)
+	content, err := c.c.T.DownloadLink(ctx, c.links, link)
+	return content, c.c.Wrap("download url", err)
 }

@@ -67,18 +67,11 @@ func transferClients(tb testing.TB, srv *httptest.Server) (*transport.Client, *h
 }
 
 func oursUpload(ctx context.Context, c *transport.Client, n int64) error {
-	body, err := transport.SourceBody(bigSource(n))
-	if err != nil {
-		return err
-	}
-	mp, ct, err := transport.Multipart(nil, transport.FilePart{Field: "media", Filename: "big.mp4", ContentType: "video/mp4", Body: body})
-	if err != nil {
-		return err
-	}
+	src := bigSource(n).WithContentType("video/mp4")
 	var out struct {
 		MediaID string `json:"media_id"`
 	}
-	err = c.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", Query: map[string][]string{"type": {"video"}}, Body: &mp, ContentType: ct, Write: true}, &out)
+	err := c.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", Query: map[string][]string{"type": {"video"}}, File: &src, Write: true}, &out)
 	if err == nil && out.MediaID != "m1" {
 		err = fmt.Errorf("media_id = %q", out.MediaID)
 	}

@@ -47,13 +47,16 @@
 //
 // # Bodies
 //
-// Uploads are Multipart bodies assembled as head + file + tail: an exact
-// Content-Length (the platforms answer HTTP 412 to chunked uploads), no
-// buffering, no goroutine, and replayable whenever the file is. Every
-// request body is watched as it leaves: it must yield exactly its size (one
-// byte past it is read before the last bytes go), so a source that lies
-// about its size, or fails to be read, never reaches the server as a
-// complete request; such a local failure is not retried and is not an
+// A Request's body is JSON, or a file (Request.File, a material.Source the
+// client has already checked against the platform's limits) sent as a
+// multipart form assembled as head + file + tail: an exact Content-Length
+// (the platforms answer HTTP 412 to chunked uploads), no buffering, no
+// goroutine. The file is opened when the first byte of its attempt is
+// read, and again for another attempt only when the Source is Replayable.
+// Every request body is watched as it leaves: it must yield exactly its
+// size (one byte past it is read before the last bytes go), so a source
+// that lies about its size, or fails to be read, never reaches the server
+// as a complete request; such a local failure is not retried and is not an
 // unknown outcome. Downloads stream: Classify, the one rule for "file or
 // error reply", peeks at the body's first bytes and never reads the file.
 //

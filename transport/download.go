@@ -34,8 +34,11 @@ type Reply struct {
 // An error reply (an errcode, an HTTP status, an HTML page) is a
 // *material.APIError, never file bytes.
 func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
-	cl := &call{op: req.op(), write: req.Write}
-	var kind BodyKind
+	cl := c.newCall(req)
+	var (
+		kind BodyKind
+		doc  []byte
+	)
 	resp, err := c.do(ctx, req, cl, func(resp *http.Response) error {
 		v := classify(resp)
 		kind = v.kind
@@ -43,22 +46,27 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 		case BodyFile:
 			return nil
 		case BodyJSON:
-			body, err := c.decodeJSON(cl.op, resp)
-			cl.body = body
+			var err error
+			doc, err = c.decodeJSON(cl.op, resp)
 			return err
 		}
 		return c.replyError(cl.op, resp, v.why)
 	})
 	if err != nil {
+		cl.observeCall(ctx, err)
 		return nil, err
 	}
 	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header, secrets: c.secrets}
 	if kind == BodyJSON {
 		resp.Body.Close()
-		r.JSON = cl.body
+		r.JSON = doc
+		cl.observeCall(ctx, nil)
 		return r, nil
 	}
 	r.Content = contentOf(resp)
+	if cl.obs != nil {
+		r.Content.Body = &observedContent{rc: r.Content.Body, c: cl, ctx: ctx}
+	}
 	return r, nil
 }
 

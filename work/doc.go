@@ -38,7 +38,7 @@
 // as one stream; a chunk refused with 830002 is asked for again with half
 // the size, a chunk cut off mid-way is resumed from the byte where it broke,
 // and the total length is verified. The generic machinery is
-// transport.DownloadRanges and transport.Resume; docs/limits.md gives the
+// transport.Client.DownloadFile; docs/limits.md gives the
 // benchmark behind the default.
 //
 // # Writes
