@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-		"net/http"
+	"net/http"
 	"strconv"
 	"time"
 
