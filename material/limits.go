@@ -76,9 +76,9 @@ func RuleFor(p Platform, api API, k Kind) (Rule, error) {
 			have = append(have, r.Kind)
 		}
 	}
-	problem := fmt.Sprintf("%s %s uploads take %s, not %s", p, api, joinKinds(have), k)
+	problem := fmt.Sprintf("not a kind these uploads take (%s)", joinKinds(have))
 	if len(have) == 0 {
-		problem = fmt.Sprintf("%s has no %s uploads", p, api)
+		problem = "the platform has no such uploads"
 	}
 	return Rule{}, &ValidationError{Platform: p, API: api, Kind: k, Field: "kind", Problem: problem, Err: []error{ErrUnsupported}}
 }
@@ -122,7 +122,7 @@ func (r Rule) Validate(src Source) error {
 	case size == 0:
 		return bad("size", "the file is empty", ErrEmpty, ErrInvalidSize)
 	case size < r.MinSize:
-		return bad("size", fmt.Sprintf("%d bytes is under the minimum: %s needs more than %d bytes", size, r.Platform, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
+		return bad("size", fmt.Sprintf("%d bytes is under the minimum: more than %d bytes are needed", size, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
 	case size > r.MaxSize:
 		return bad("size", fmt.Sprintf("%s is over the %s limit", sizeText(size), limitText(r.MaxSize)), ErrTooLarge, ErrInvalidSize)
 	}
