@@ -173,3 +173,26 @@ func TestKindsFor(t *testing.T) {
 		t.Errorf("ParseKind(gif): %v", err)
 	}
 }
+
+// TestTablesAreReadOnly: what Rules, Kinds and RuleFor return are copies:
+// changing them changes no limit.
+func TestTablesAreReadOnly(t *testing.T) {
+	rules := material.Rules()
+	for i := range rules {
+		rules[i].MaxSize = 1
+		for j := range rules[i].Formats {
+			rules[i].Formats[j] = material.FormatUnknown
+		}
+	}
+	r, err := material.RuleFor(material.WeCom, material.APITemporary, material.KindImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Formats[0] = material.FormatUnknown
+	kinds := material.Kinds()
+	kinds[0] = "sticker"
+	again, _ := material.RuleFor(material.WeCom, material.APITemporary, material.KindImage)
+	if again.MaxSize != 10<<20 || again.Formats[0] != material.FormatJPEG || material.Kinds()[0] != material.KindImage || !material.KindImage.Valid() {
+		t.Errorf("a changed copy changed the tables: %+v, kinds %v", again, material.Kinds())
+	}
+}
