@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultBaseURL is the WeCom API host.
-const DefaultBaseURL = auth.WorkBaseURL
+const DefaultBaseURL = auth.WeComBaseURL
 
 // Default delays between the polls of WaitUploadByURL (see WithWait).
 const (
@@ -166,7 +166,7 @@ func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, 
 		DefaultBaseURL: DefaultBaseURL,
 		Secret:         secret,
 		Fetcher: func(fopts ...auth.FetcherOption) (auth.Fetcher, error) {
-			return auth.NewWork(corpID, secret, fopts...)
+			return auth.NewWeCom(corpID, secret, fopts...)
 		},
 	}, o.Settings)
 	if err != nil {
