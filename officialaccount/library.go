@@ -18,8 +18,7 @@ import (
 
 // Add adds an image, voice or thumb to the permanent library and returns
 // its id, and for an image its URL (POST cgi-bin/material/add_material,
-// "新增永久素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html).
+// "新增永久素材").
 // Videos need a title and an introduction: use AddVideo.
 //
 // The limits of the kind are checked before anything is sent. An Add is
@@ -35,6 +34,8 @@ import (
 //
 // The platform's answer carries no time: CreatedAt is the client's clock
 // (WithClock) when the answer came.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html
 func (c *Client) Add(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
 	if kind == material.KindVideo {
 		return material.Media{}, c.c.Wrap(opAdd, &material.ValidationError{Platform: material.OfficialAccount, API: material.APIPermanent, Kind: kind, Name: src.Name(),
@@ -45,9 +46,10 @@ func (c *Client) Add(ctx context.Context, kind material.Kind, src material.Sourc
 
 // AddVideo adds a video to the permanent library with its title and
 // introduction, sent as the JSON form field "description" (POST
-// cgi-bin/material/add_material,
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html).
+// cgi-bin/material/add_material).
 // It follows Add's rules for writes whose outcome is unknown.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html
 func (c *Client) AddVideo(ctx context.Context, src material.Source, desc material.VideoDescription) (material.Media, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -81,8 +83,7 @@ type mediaIDBody struct {
 }
 
 // Get returns a permanent item without the caller knowing its kind (POST
-// cgi-bin/material/get_material, "获取永久素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterial.html).
+// cgi-bin/material/get_material, "获取永久素材").
 //
 // The platform answers an image, voice or thumb with its bytes: the Asset
 // then has Content (streamed; the caller closes it) and Kind "" since the
@@ -90,6 +91,8 @@ type mediaIDBody struct {
 // description and down_url (Kind video, Video set) and a news item with
 // JSON holding news_item (Kind news, News set). A temporary, unknown or
 // deleted id (errcode 40007) matches material.ErrNotFound.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterial.html
 func (c *Client) Get(ctx context.Context, mediaID string) (*material.Asset, error) {
 	const op = "get material"
 	mediaID, err := c.c.MediaID(mediaID)
@@ -139,10 +142,11 @@ func decodeAsset(mediaID string, body []byte) (*material.Asset, error) {
 }
 
 // Delete removes a permanent item, one made in the web console included
-// (POST cgi-bin/material/del_material, "删除永久素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_delmaterial.html).
+// (POST cgi-bin/material/del_material, "删除永久素材").
 // Temporary media cannot be deleted: a temporary, unknown or already
 // deleted id matches material.ErrNotFound.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_delmaterial.html
 func (c *Client) Delete(ctx context.Context, mediaID string) error {
 	const op = "delete material"
 	mediaID, err := c.c.MediaID(mediaID)
@@ -154,8 +158,9 @@ func (c *Client) Delete(ctx context.Context, mediaID string) error {
 }
 
 // Count returns the library's sizes by kind; thumbs count as images (GET
-// cgi-bin/material/get_materialcount, "获取永久素材总数",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterialcount.html).
+// cgi-bin/material/get_materialcount, "获取永久素材总数").
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterialcount.html
 func (c *Client) Count(ctx context.Context) (material.Counts, error) {
 	const op = "get material count"
 	var n material.Counts
@@ -193,11 +198,12 @@ type batchItem struct {
 
 // BatchGet returns one page of the library's items of a kind: count (1 to
 // material.MaxPageSize) items from offset, newest first (POST
-// cgi-bin/material/batchget_material, "获取永久素材列表",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html).
+// cgi-bin/material/batchget_material, "获取永久素材列表").
 // kind is image (thumbs included), video, voice or news; others match
 // material.ErrUnsupported, a count or offset out of range
 // material.ErrInvalidInput, before anything is sent.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html
 func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count int) (*material.Page, error) {
 	const op = "batch get material"
 	if err := checkListKind(kind); err != nil {
@@ -241,6 +247,8 @@ func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count
 // first, and yields each media id at most once, even if items added or
 // deleted meanwhile shift the pages (an item added during the listing may
 // be missed). Each range over the result lists afresh.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html
 func (c *Client) List(ctx context.Context, kind material.Kind) iter.Seq2[material.Item, error] {
 	return func(yield func(material.Item, error) bool) {
 		if err := checkListKind(kind); err != nil {

@@ -37,12 +37,13 @@ type massArticle struct {
 const MaxMassArticles = 8
 
 // UploadNews uploads 1 to 8 articles as mass-send news material (POST
-// cgi-bin/media/uploadnews, "上传图文消息素材",
-// https://developers.weixin.qq.com/doc/service/api/notify/message/api_uploadnewsmsg.html).
+// cgi-bin/media/uploadnews, "上传图文消息素材").
 // Each article needs a title, content (HTML) and thumb_media_id, a
 // temporary thumb or image (Upload); Article.URL and ThumbURL are not sent.
 // Missing fields are refused before sending. This is not the permanent
 // library: news can no longer be added there (see the package doc).
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/service/api/notify/message/api_uploadnewsmsg.html
 func (c *Client) UploadNews(ctx context.Context, articles ...material.Article) (MassMedia, error) {
 	const op = "upload news"
 	bad := func(problem string) (MassMedia, error) {
@@ -72,11 +73,12 @@ func (c *Client) UploadNews(ctx context.Context, articles ...material.Article) (
 
 // UploadVideo turns a video into mass-send video material with a title and
 // description (POST cgi-bin/media/uploadvideo, "mpvideo", documented with
-// the mass-send API,
-// https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html).
+// the mass-send API).
 // mediaID is a video uploaded with Upload or AddVideo (the documents
 // disagree on which; the call is sent to api.weixin.qq.com, not the old
 // file.api.weixin.qq.com).
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html
 func (c *Client) UploadVideo(ctx context.Context, mediaID, title, description string) (MassMedia, error) {
 	const op = "upload video"
 	mediaID, err := c.c.MediaID(mediaID)

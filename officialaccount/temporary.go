@@ -13,14 +13,15 @@ import (
 )
 
 // Upload uploads src as temporary media of kind image, voice, video or
-// thumb, kept three days (POST cgi-bin/media/upload, "新增临时素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_uploadtempmedia.html).
+// thumb, kept three days (POST cgi-bin/media/upload, "新增临时素材").
 //
 // The size and format limits of the kind are checked first; a kind the
 // Official Account lacks (file, news) fails with an error matching
 // material.ErrUnsupported, before anything is sent. The id of a thumb is
 // read from thumb_media_id, where the platform puts it. ExpiresAt is
 // CreatedAt plus material.TemporaryLifetime.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_uploadtempmedia.html
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
 	const op = "upload"
 	var reply wire.Media
@@ -31,14 +32,15 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 	return material.TemporaryMedia(reply.ID(), kind, reply.CreatedAt.Or(c.c.Now)), nil
 }
 
-// Download streams temporary media (GET cgi-bin/media/get, "获取临时素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_getmedia.html).
+// Download streams temporary media (GET cgi-bin/media/get, "获取临时素材").
 // The caller reads and closes the Content.
 //
 // The platform answers a video with a link instead of bytes: the Content
 // then has URL set, an empty Body and Size 0, and no error. DownloadURL
 // streams such a link. An unknown or expired id (errcode 40007) matches
 // material.ErrNotFound.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_getmedia.html
 func (c *Client) Download(ctx context.Context, mediaID string) (*material.Content, error) {
 	const op = "download"
 	content, err := c.downloadTemporary(ctx, op, "/cgi-bin/media/get", mediaID)
@@ -46,9 +48,10 @@ func (c *Client) Download(ctx context.Context, mediaID string) (*material.Conten
 }
 
 // DownloadHDVoice streams a voice recorded with the JS-SDK (uploadVoice's
-// serverId) as 16 kHz speex (GET cgi-bin/media/get/jssdk, "获取高清语音素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_gethdvoice.html).
+// serverId) as 16 kHz speex (GET cgi-bin/media/get/jssdk, "获取高清语音素材").
 // The caller reads and closes the Content.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_gethdvoice.html
 func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material.Content, error) {
 	const op = "download HD voice"
 	content, err := c.downloadTemporary(ctx, op, "/cgi-bin/media/get/jssdk", mediaID)
@@ -81,10 +84,11 @@ func (c *Client) downloadTemporary(ctx context.Context, op, path, mediaID string
 }
 
 // UploadImage uploads a JPEG or PNG image under 1 MB for article bodies and
-// returns its URL (POST cgi-bin/media/uploadimg, "上传图文消息内的图片获取URL",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_uploadimage.html).
+// returns its URL (POST cgi-bin/media/uploadimg, "上传图文消息内的图片获取URL").
 // It does not count against the permanent library. Other formats and sizes
 // are refused before sending.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_uploadimage.html
 func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, error) {
 	const op = "upload image"
 	var reply wire.URL

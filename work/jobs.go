@@ -167,6 +167,8 @@ func (c *Client) jobResult(ctx context.Context, op, jobID string) (material.Job,
 // (material.ErrBusy, after the client's retries) does not end the wait;
 // any other error does. Tokens that expire or are revoked during a long wait
 // are refreshed by the client as on every call.
+//
+// Upstream doc: https://developer.work.weixin.qq.com/document/path/96219
 func (c *Client) WaitUploadByURL(ctx context.Context, jobID string) (material.Media, error) {
 	const op = "wait for upload by url"
 	job, err := poll.Wait(ctx, c.wait,
