@@ -134,7 +134,7 @@ func TestConstructorsRejectEmptyCredentials(t *testing.T) {
 	constructors := map[string]func(id, secret string) error{
 		"NewOfficialAccount": func(id, secret string) error { _, err := auth.NewOfficialAccount(id, secret); return err },
 		"NewStable":          func(id, secret string) error { _, err := auth.NewStable(id, secret); return err },
-		"NewWeCom":            func(id, secret string) error { _, err := auth.NewWeCom(id, secret); return err },
+		"NewWeCom":           func(id, secret string) error { _, err := auth.NewWeCom(id, secret); return err },
 	}
 	tests := []struct {
 		name       string
