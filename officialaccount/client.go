@@ -3,7 +3,6 @@ package officialaccount
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -103,26 +102,21 @@ func WithObserver(o transport.Observer) Option { return shared(core.Observer(o))
 func New(appID, secret string, opts ...Option) (*Client, error) {
 	var o options
 	if err := core.Apply(&o, opts); err != nil {
-		return nil, newError(err)
+		return nil, core.NewError(material.OfficialAccount, err)
 	}
 	if o.Tokens == nil && (appID == "" || secret == "") {
-		return nil, newError(&material.ValidationError{Platform: material.OfficialAccount, Field: "credentials",
+		return nil, core.NewError(material.OfficialAccount, &material.ValidationError{Platform: material.OfficialAccount, Field: "credentials",
 			Problem: "an app id and a secret are needed (or WithTokenSource)", Err: []error{material.ErrInvalidInput}})
 	}
-	c, err := core.New(core.Config{
-		Platform:       material.OfficialAccount,
-		Package:        "officialaccount",
-		DefaultBaseURL: DefaultBaseURL,
-		Secret:         secret,
-		Fetcher: func(fopts ...auth.FetcherOption) (auth.Fetcher, error) {
-			if o.stable {
-				return auth.NewStable(appID, secret, fopts...)
-			}
-			return auth.NewOfficialAccount(appID, secret, fopts...)
-		},
-	}, o.Settings)
+	fetch := func(fopts ...auth.FetcherOption) (auth.Fetcher, error) {
+		if o.stable {
+			return auth.NewStable(appID, secret, fopts...)
+		}
+		return auth.NewOfficialAccount(appID, secret, fopts...)
+	}
+	c, err := core.New(material.OfficialAccount, secret, fetch, o.Settings)
 	if err != nil {
-		return nil, newError(err)
+		return nil, err
 	}
 	links := &http.Client{Transport: transport.DefaultTransport()}
 	if o.HTTPClient != nil {
@@ -131,8 +125,6 @@ func New(appID, secret string, opts ...Option) (*Client, error) {
 	links.CheckRedirect = nil // CDN links may redirect; they carry no token
 	return &Client{c: c, links: links, appID: appID}, nil
 }
-
-func newError(err error) error { return fmt.Errorf("officialaccount: new: %w", err) }
 
 // Do sends a request to an endpoint the client does not wrap, with the
 // client's token (added to the URL by its innermost transport, refreshed

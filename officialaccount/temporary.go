@@ -23,13 +23,7 @@ import (
 //
 // Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/temporary/api_uploadtempmedia.html
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
-	const op = "upload"
-	var reply wire.Media
-	req := &transport.Request{Path: "/cgi-bin/media/upload", Query: url.Values{"type": {string(kind)}}}
-	if err := c.c.Upload(ctx, op, material.APITemporary, kind, src, req, &reply); err != nil {
-		return material.Media{}, c.c.Wrap(op, err)
-	}
-	return material.TemporaryMedia(reply.ID(), kind, reply.CreatedAt.Or(c.c.Now)), nil
+	return c.c.UploadTemporary(ctx, kind, src)
 }
 
 // Download streams temporary media (GET cgi-bin/media/get, "获取临时素材").

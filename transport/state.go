@@ -161,23 +161,18 @@ func (c *call) bodyState() (complete bool, local error) {
 
 // The tally's counters; each does nothing without an Observer.
 
-func (c *call) sentBytes(n int) {
-	if c.obs == nil || n == 0 {
-		return
-	}
-	c.mu.Lock()
-	c.obs.attempt.BytesSent += int64(n)
-	c.obs.event.BytesSent += int64(n)
-	c.mu.Unlock()
-}
+func (c *call) sentBytes(n int)     { c.countBytes(int64(n), 0) }
+func (c *call) receivedBytes(n int) { c.countBytes(0, int64(n)) }
 
-func (c *call) receivedBytes(n int) {
-	if c.obs == nil || n == 0 {
+func (c *call) countBytes(sent, received int64) {
+	if c.obs == nil || sent+received == 0 {
 		return
 	}
 	c.mu.Lock()
-	c.obs.attempt.BytesReceived += int64(n)
-	c.obs.event.BytesReceived += int64(n)
+	c.obs.attempt.BytesSent += sent
+	c.obs.event.BytesSent += sent
+	c.obs.attempt.BytesReceived += received
+	c.obs.event.BytesReceived += received
 	c.mu.Unlock()
 }
 

@@ -145,7 +145,7 @@ func WithObserver(o transport.Observer) Option { return shared(core.Observer(o))
 // Upstream doc of the token: https://developer.work.weixin.qq.com/document/path/91039
 func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, error) {
 	bad := func(field, value, problem string) (*Client, error) {
-		return nil, newError(&material.ValidationError{Platform: material.WeCom, Field: field, Value: value, Problem: problem, Err: []error{material.ErrInvalidInput}})
+		return nil, core.NewError(material.WeCom, &material.ValidationError{Platform: material.WeCom, Field: field, Value: value, Problem: problem, Err: []error{material.ErrInvalidInput}})
 	}
 	switch {
 	case corpID == "":
@@ -155,22 +155,17 @@ func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, 
 	}
 	o := options{wait: poll.Options{MinDelay: DefaultWaitMinDelay, MaxDelay: DefaultWaitMaxDelay}}
 	if err := core.Apply(&o, opts); err != nil {
-		return nil, newError(err)
+		return nil, core.NewError(material.WeCom, err)
 	}
 	if o.Tokens == nil && secret == "" {
 		return bad("secret", "", "empty agent secret and no WithTokenSource")
 	}
-	c, err := core.New(core.Config{
-		Platform:       material.WeCom,
-		Package:        "work",
-		DefaultBaseURL: DefaultBaseURL,
-		Secret:         secret,
-		Fetcher: func(fopts ...auth.FetcherOption) (auth.Fetcher, error) {
-			return auth.NewWeCom(corpID, secret, fopts...)
-		},
-	}, o.Settings)
+	fetch := func(fopts ...auth.FetcherOption) (auth.Fetcher, error) {
+		return auth.NewWeCom(corpID, secret, fopts...)
+	}
+	c, err := core.New(material.WeCom, secret, fetch, o.Settings)
 	if err != nil {
-		return nil, newError(err)
+		return nil, err
 	}
 	return &Client{
 		c:       c,
@@ -181,8 +176,6 @@ func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, 
 		jobs:    make(map[string]submitted),
 	}, nil
 }
-
-func newError(err error) error { return fmt.Errorf("work: new: %w", err) }
 
 // Do sends a request to an endpoint the client does not wrap, with the
 // client's token (added to the URL by its innermost transport, refreshed

@@ -32,13 +32,7 @@ const (
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/90253
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
-	const op = "upload"
-	var out wire.Media
-	req := &transport.Request{Path: "/cgi-bin/media/upload", Query: url.Values{"type": {string(kind)}}}
-	if err := c.c.Upload(ctx, op, material.APITemporary, kind, src, req, &out); err != nil {
-		return material.Media{}, c.c.Wrap(op, err)
-	}
-	return material.TemporaryMedia(out.ID(), kind, out.CreatedAt.Or(c.c.Now)), nil
+	return c.c.UploadTemporary(ctx, kind, src)
 }
 
 // UploadImage uploads an image (JPG or PNG, 5 B to 2 MB) for article

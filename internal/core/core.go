@@ -18,6 +18,7 @@ import (
 
 	"github.com/wxmaterial/wxmaterial/auth"
 	"github.com/wxmaterial/wxmaterial/internal/redact"
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
@@ -138,17 +139,16 @@ func Apply[T any, O ~func(*T) error](o *T, opts []O) error {
 	return nil
 }
 
-// Config is what a client tells New about itself.
-type Config struct {
-	Platform       material.Platform
-	Package        string // the client's package name: the prefix of its errors
-	DefaultBaseURL string
-	Secret         string // the AppSecret or corp secret; "" with a token source
-	// Fetcher makes the token fetcher of the client's credentials, with
-	// opts (base URL, HTTP client, clock, logger), when Settings has no
-	// token source.
-	Fetcher func(opts ...auth.FetcherOption) (auth.Fetcher, error)
-}
+// packages and hosts are each platform's client package (the prefix of
+// its errors) and default base URL.
+var (
+	packages = map[material.Platform]string{material.OfficialAccount: "officialaccount", material.WeCom: "work"}
+	hosts    = map[material.Platform]string{material.OfficialAccount: auth.OfficialAccountBaseURL, material.WeCom: auth.WeComBaseURL}
+)
+
+// Fetcher makes a client's token fetcher from the options New gives it
+// (base URL, HTTP client, clock, logger).
+type Fetcher func(opts ...auth.FetcherOption) (auth.Fetcher, error)
 
 // Client is the part of a client both platforms share.
 type Client struct {
@@ -158,14 +158,26 @@ type Client struct {
 	pkg      string
 }
 
-// New builds the shared part of a client from s: the token source (the
-// client's own fetcher, cached, unless s has one), then the transport,
-// which sends every request with the token, retries by s.Retry, follows no
-// redirect and scrubs the secret and every token from its errors.
-func New(cfg Config, s Settings) (*Client, error) {
-	if s.BaseURL == "" {
-		s.BaseURL = cfg.DefaultBaseURL
+// NewError is the error of a client's New: "<package>: new: <err>".
+func NewError(p material.Platform, err error) error {
+	return fmt.Errorf("%s: new: %w", packages[p], err)
+}
+
+// New builds the shared part of a client of platform p from s: the token
+// source (fetch's, cached, unless s has one), then the transport, which
+// sends every request with the token, retries by s.Retry, follows no
+// redirect and scrubs secret and every token from its errors. Its error is
+// a NewError.
+func New(p material.Platform, secret string, fetch Fetcher, s Settings) (*Client, error) {
+	c, err := build(p, secret, fetch, s)
+	if err != nil {
+		return nil, NewError(p, err)
 	}
+	return c, nil
+}
+
+func build(p material.Platform, secret string, fetch Fetcher, s Settings) (*Client, error) {
+	s.BaseURL = cmp.Or(s.BaseURL, hosts[p])
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -177,26 +189,26 @@ func New(cfg Config, s Settings) (*Client, error) {
 		if s.HTTPClient != nil {
 			fopts = append(fopts, auth.WithHTTPClient(s.HTTPClient)) // the fetcher follows no redirect, whatever it says
 		}
-		f, err := cfg.Fetcher(fopts...)
+		f, err := fetch(fopts...)
 		if err != nil {
 			return nil, err
 		}
 		s.Tokens = auth.NewCache(f, auth.WithClock(s.Now), auth.WithLogger(s.Logger))
 	}
 	t, err := transport.New(transport.Config{
-		Platform:   cfg.Platform,
+		Platform:   p,
 		BaseURL:    s.BaseURL,
 		Tokens:     s.Tokens,
 		HTTPClient: s.HTTPClient,
 		Logger:     s.Logger,
 		Retry:      s.Retry,
-		Secrets:    []string{cfg.Secret},
+		Secrets:    []string{secret},
 		Observer:   s.Observer,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Client{T: t, Platform: cfg.Platform, Settings: s, pkg: cfg.Package}, nil
+	return &Client{T: t, Platform: p, Settings: s, pkg: packages[p]}, nil
 }
 
 // Wrap prefixes err with the client's package and the operation, the one
@@ -243,6 +255,19 @@ func (c *Client) Download(ctx context.Context, op string, req *transport.Request
 	r := *req
 	r.Op = op
 	return c.T.Download(ctx, &r)
+}
+
+// UploadTemporary uploads src as temporary media of kind (POST
+// cgi-bin/media/upload?type=kind), which both platforms take alike, and
+// returns it, kept three days.
+func (c *Client) UploadTemporary(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
+	const op = "upload"
+	var reply wire.Media
+	req := &transport.Request{Path: "/cgi-bin/media/upload", Query: url.Values{"type": {string(kind)}}}
+	if err := c.Upload(ctx, op, material.APITemporary, kind, src, req, &reply); err != nil {
+		return material.Media{}, c.Wrap(op, err)
+	}
+	return material.TemporaryMedia(reply.ID(), kind, reply.CreatedAt.Or(c.Now)), nil
 }
 
 // Upload checks src against the platform's rule for kind on api and
