@@ -19,8 +19,8 @@ import (
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
-// UserAgent is sent with every request.
-const UserAgent = "wxmaterial (+https://github.com/wxmaterial/wxmaterial)"
+// userAgent is sent with every request.
+const userAgent = "wxmaterial (+https://github.com/wxmaterial/wxmaterial)"
 
 // Config configures a Client.
 type Config struct {
@@ -314,7 +314,7 @@ func (c *Client) newRequest(ctx context.Context, req *Request, cl *call) (*retry
 	if contentType != "" {
 		rreq.Header.Set("Content-Type", contentType)
 	}
-	rreq.Header.Set("User-Agent", UserAgent)
+	rreq.Header.Set("User-Agent", userAgent)
 	return rreq, nil
 }
 

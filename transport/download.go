@@ -72,7 +72,7 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 
 func contentOf(resp *http.Response) *material.Content {
 	return &material.Content{
-		Name:        FilenameOf(resp.Header.Get("Content-Disposition")),
+		Name:        filenameOf(resp.Header.Get("Content-Disposition")),
 		ContentType: resp.Header.Get("Content-Type"),
 		Size:        resp.ContentLength,
 		Body:        resp.Body,
@@ -111,7 +111,7 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("User-Agent", userAgent)
 	op := "GET " + u.Host + u.Path
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -138,11 +138,11 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 
 var fallbackFilename = regexp.MustCompile(`(?i)filename(\*?)\s*=\s*("([^"]*)"|[^;]+)`)
 
-// FilenameOf returns the file name a Content-Disposition header gives,
+// filenameOf returns the file name a Content-Disposition header gives,
 // preferring RFC 5987 filename* (WeCom sends both forms for non-ASCII names)
 // and reduced to a safe base name: no folders, no "..", no control
 // characters. It returns "" when there is none.
-func FilenameOf(contentDisposition string) string {
+func filenameOf(contentDisposition string) string {
 	if contentDisposition == "" {
 		return ""
 	}

@@ -29,3 +29,7 @@ func Form(fields []Field, file material.Source, withLength bool) (raw []byte, co
 	raw, err = io.ReadAll(r)
 	return raw, f.contentType, f.size(), err
 }
+
+// FilenameOf is the name a download's Content gets from a
+// Content-Disposition header.
+var FilenameOf = filenameOf

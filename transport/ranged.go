@@ -32,9 +32,9 @@ const (
 	DefaultMinChunkSize = 1 << 20
 )
 
-// DefaultMaxResumes is how many times in a row a broken transfer is resumed
+// defaultMaxResumes is how many times in a row a broken transfer is resumed
 // without receiving a byte before the download fails.
-const DefaultMaxResumes = 3
+const defaultMaxResumes = 3
 
 // ErrLength is matched by the error of a ranged download whose bytes do not
 // add up to the total the server announced: a server that keeps ending
@@ -58,7 +58,7 @@ type RangeOptions struct {
 	MinChunkSize int64
 	// MaxResumes is how many times in a row a chunk cut off mid-way is
 	// resumed from the byte where it broke without a byte arriving;
-	// default DefaultMaxResumes. Any progress resets the count.
+	// default 3. Any progress resets the count.
 	MaxResumes int
 }
 
@@ -71,7 +71,7 @@ func (o RangeOptions) withDefaults() RangeOptions {
 	}
 	o.MinChunkSize = min(o.MinChunkSize, o.ChunkSize)
 	if o.MaxResumes <= 0 {
-		o.MaxResumes = DefaultMaxResumes
+		o.MaxResumes = defaultMaxResumes
 	}
 	return o
 }
