@@ -26,7 +26,7 @@
 //     auth/redisstore, so that they share one token and one fetch;
 //     prefer the stable token otherwise. It is limited to 2000 fetches a
 //     day.
-//   - WeCom, NewWork (GET cgi-bin/gettoken): one token per app (corp id and
+//   - WeCom, NewWeCom (GET cgi-bin/gettoken): one token per app (corp id and
 //     the app's secret); one Cache per app.
 //   - Static: a token managed elsewhere, e.g. by a central token service.
 //     It is never refreshed: its Invalidate returns an error matching

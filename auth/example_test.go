@@ -104,10 +104,10 @@ func ExampleWithStore() {
 }
 
 // One WeCom app, one token.
-func ExampleNewWork() {
+func ExampleNewWeCom() {
 	srv := exampleServer()
 	defer srv.Close()
-	f, err := auth.NewWork("ww0123456789abcdef", "agent-secret", auth.WithBaseURL(srv.URL))
+	f, err := auth.NewWeCom("ww0123456789abcdef", "agent-secret", auth.WithBaseURL(srv.URL))
 	if err != nil {
 		panic(err)
 	}

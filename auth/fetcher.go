@@ -21,7 +21,7 @@ import (
 // The platforms' hosts.
 const (
 	OfficialAccountBaseURL = "https://api.weixin.qq.com"   // the Official Account API
-	WorkBaseURL            = "https://qyapi.weixin.qq.com" // the WeCom API
+	WeComBaseURL           = "https://qyapi.weixin.qq.com" // the WeCom API
 )
 
 // maxExpiresIn bounds a token's lifetime in seconds (the platforms say

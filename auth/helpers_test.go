@@ -212,9 +212,9 @@ func newStable(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.S
 }
 
 // newWork returns a WeCom fetcher on s.
-func newWork(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.WorkFetcher {
+func newWork(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.WeComFetcher {
 	t.Helper()
-	f, err := auth.NewWork(testCorpID, testCorpSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/work"), auth.WithFetcherClock(s.clock.Now)}, opts...)...)
+	f, err := auth.NewWeCom(testCorpID, testCorpSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/work"), auth.WithFetcherClock(s.clock.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,7 +180,7 @@ func TestStableFetchErrors(t *testing.T) {
 func TestWorkFetchErrors(t *testing.T) {
 	t.Parallel()
 	testReplies(t, material.WeCom, "cgi-bin/gettoken", func(base string) (auth.Fetcher, error) {
-		return auth.NewWork(testCorpID, testCorpSecret, auth.WithBaseURL(base))
+		return auth.NewWeCom(testCorpID, testCorpSecret, auth.WithBaseURL(base))
 	})
 }
 

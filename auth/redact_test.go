@@ -122,7 +122,7 @@ var leakFetchers = []struct {
 		return auth.NewStable(testAppID, testSecret, append(opts, auth.WithBaseURL(base))...)
 	}},
 	{name: "Work", secret: testCorpSecret, build: func(base string, opts ...auth.FetcherOption) (auth.Fetcher, error) {
-		return auth.NewWork(testCorpID, testCorpSecret, append(opts, auth.WithBaseURL(base))...)
+		return auth.NewWeCom(testCorpID, testCorpSecret, append(opts, auth.WithBaseURL(base))...)
 	}},
 }
 

@@ -134,7 +134,7 @@ func TestConstructorsRejectEmptyCredentials(t *testing.T) {
 	constructors := map[string]func(id, secret string) error{
 		"NewOfficialAccount": func(id, secret string) error { _, err := auth.NewOfficialAccount(id, secret); return err },
 		"NewStable":          func(id, secret string) error { _, err := auth.NewStable(id, secret); return err },
-		"NewWork":            func(id, secret string) error { _, err := auth.NewWork(id, secret); return err },
+		"NewWeCom":           func(id, secret string) error { _, err := auth.NewWeCom(id, secret); return err },
 	}
 	tests := []struct {
 		name       string
@@ -202,7 +202,7 @@ func TestWithHTTPClientIsUsed(t *testing.T) {
 		used = true
 		return nil, errors.New("no network here")
 	})}
-	f, err := auth.NewWork(testCorpID, testCorpSecret, auth.WithHTTPClient(client))
+	f, err := auth.NewWeCom(testCorpID, testCorpSecret, auth.WithHTTPClient(client))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,34 +10,34 @@ import (
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
-// WorkFetcher fetches the access token of one WeCom app: GET
+// WeComFetcher fetches the access token of one WeCom app: GET
 // cgi-bin/gettoken with the corp id and the app's own secret. A token works
 // only for the app whose secret produced it, so each (corp id, secret) pair
 // has its own token and its own Key.
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/91039
-type WorkFetcher struct {
+type WeComFetcher struct {
 	corpID string
 	secret string
 	key    string
 	ep     *endpoint
 }
 
-var _ Fetcher = (*WorkFetcher)(nil)
+var _ Fetcher = (*WeComFetcher)(nil)
 
-// NewWork returns a fetcher of the access token of the WeCom app whose
+// NewWeCom returns a fetcher of the access token of the WeCom app whose
 // secret is secret, in the corp corpID. Empty credentials give an error
 // matching material.ErrInvalidInput.
-func NewWork(corpID, secret string, opts ...FetcherOption) (*WorkFetcher, error) {
-	if err := checkCredentials("NewWork", "corpID", corpID, secret); err != nil {
+func NewWeCom(corpID, secret string, opts ...FetcherOption) (*WeComFetcher, error) {
+	if err := checkCredentials("NewWeCom", "corpID", corpID, secret); err != nil {
 		return nil, err
 	}
-	ep, err := newEndpoint(material.WeCom, WorkBaseURL, "cgi-bin/gettoken", secret, opts)
+	ep, err := newEndpoint(material.WeCom, WeComBaseURL, "cgi-bin/gettoken", secret, opts)
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(secret))
-	return &WorkFetcher{
+	return &WeComFetcher{
 		corpID: corpID,
 		secret: secret,
 		key:    "work:" + corpID + ":" + hex.EncodeToString(sum[:8]),
@@ -47,12 +47,12 @@ func NewWork(corpID, secret string, opts ...FetcherOption) (*WorkFetcher, error)
 
 // Key returns "work:<corpid>:<first 16 hex digits of sha256(secret)>": one
 // key per app, without the secret.
-func (f *WorkFetcher) Key() string { return f.key }
+func (f *WeComFetcher) Key() string { return f.key }
 
 // Fetch gets the app's token. WeCom may answer with the token it already
 // issued while that one is valid; rejected is not needed. Errors hold a
 // *material.APIError when the platform answered one, and never the secret.
-func (f *WorkFetcher) Fetch(ctx context.Context, rejected string) (Token, error) {
+func (f *WeComFetcher) Fetch(ctx context.Context, rejected string) (Token, error) {
 	u := *f.ep.url
 	u.RawQuery = url.Values{"corpid": {f.corpID}, "corpsecret": {f.secret}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)

@@ -26,7 +26,7 @@ func TestWorkFetchRequest(t *testing.T) {
 		writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "access_token": "WORK-TOKEN", "expires_in": 7200})
 	}))
 	t.Cleanup(srv.Close)
-	f, err := auth.NewWork(testCorpID, testCorpSecret, auth.WithBaseURL(srv.URL+"/wecom"), auth.WithFetcherClock(clock.Now))
+	f, err := auth.NewWeCom(testCorpID, testCorpSecret, auth.WithBaseURL(srv.URL+"/wecom"), auth.WithFetcherClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,11 @@ func TestWorkFetchRequest(t *testing.T) {
 
 func TestWorkKeyPerAppWithoutSecret(t *testing.T) {
 	t.Parallel()
-	a, err := auth.NewWork(testCorpID, testCorpSecret)
+	a, err := auth.NewWeCom(testCorpID, testCorpSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := auth.NewWork(testCorpID, "another-app-secret")
+	b, err := auth.NewWeCom(testCorpID, "another-app-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestWorkKeyPerAppWithoutSecret(t *testing.T) {
 	if a.Key() == b.Key() {
 		t.Errorf("two apps share the key %q", a.Key())
 	}
-	for _, f := range []*auth.WorkFetcher{a, b} {
+	for _, f := range []*auth.WeComFetcher{a, b} {
 		if strings.Contains(f.Key(), testCorpSecret) || strings.Contains(f.Key(), "another-app-secret") {
 			t.Errorf("Key %q holds the secret", f.Key())
 		}
@@ -100,7 +100,7 @@ func TestWorkThroughCache(t *testing.T) {
 func TestWorkInvalidSecret(t *testing.T) {
 	t.Parallel()
 	srv := newTokenServer(t, newClock())
-	f, err := auth.NewWork(testCorpID, "not-the-secret", auth.WithBaseURL(srv.URL+"/work"))
+	f, err := auth.NewWeCom(testCorpID, "not-the-secret", auth.WithBaseURL(srv.URL+"/work"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func clientOf(e *emutest.Env, p material.Platform) material.Service {
 // emuPlatform names p as the emulator does.
 func emuPlatform(p material.Platform) emulator.Platform {
 	if p == material.WeCom {
-		return emulator.Work
+		return emulator.WeCom
 	}
 	return emulator.OfficialAccount
 }
@@ -131,7 +131,7 @@ func TestEmulatorFleetSharesAStore(t *testing.T) {
 	e := emutest.New(t)
 	// A second agent of the same corp: WeCom media ids are the corp's.
 	const agent2, secret2 = int64(1000006), "emutest-agent-2-secret-0123456789abcdefgh"
-	if err := e.Emu.AddWorkAgent(emutest.CorpID, agent2, secret2); err != nil {
+	if err := e.Emu.AddWeComAgent(emutest.CorpID, agent2, secret2); err != nil {
 		t.Fatal(err)
 	}
 	tr := &http.Transport{}
@@ -159,7 +159,7 @@ func TestEmulatorFleetSharesAStore(t *testing.T) {
 	if got := download(t, svcs[1], b.ID); !bytes.Equal(got, data) {
 		t.Errorf("the second agent downloads %d bytes, want %d", len(got), len(data))
 	}
-	if ups := e.Calls(t, emulator.Work, "/cgi-bin/media/upload"); len(ups) != 1 {
+	if ups := e.Calls(t, emulator.WeCom, "/cgi-bin/media/upload"); len(ups) != 1 {
 		t.Errorf("%d uploads, want 1 for the corp", len(ups))
 	}
 }

@@ -35,13 +35,13 @@ func (e *Emulator) AddOfficialAccount(appID, secret string, opts ...AccountOptio
 	return e.Err()
 }
 
-// AddWorkAgent registers the WeCom application agentID of corp corpID, whose
+// AddWeComAgent registers the WeCom application agentID of corp corpID, whose
 // secret fetches its tokens. A corp holds many agents; their temporary media
 // ids are shared across the corp. Secrets must differ between the agents of
 // a corp. Calling it again with the same values changes nothing.
-func (e *Emulator) AddWorkAgent(corpID string, agentID int64, secret string, opts ...AccountOption) error {
+func (e *Emulator) AddWeComAgent(corpID string, agentID int64, secret string, opts ...AccountOption) error {
 	if corpID == "" || secret == "" {
-		return fmt.Errorf("emulator: AddWorkAgent: corpID and secret are required")
+		return fmt.Errorf("emulator: AddWeComAgent: corpID and secret are required")
 	}
 	var ac accountConfig
 	for _, o := range opts {
@@ -59,7 +59,7 @@ func (e *Emulator) AddWorkAgent(corpID string, agentID int64, secret string, opt
 	for id, other := range c.Agents {
 		if id != agentID && other.Secret == secret {
 			e.mu.Unlock()
-			return fmt.Errorf("emulator: AddWorkAgent: agent %d of corp %s already has this secret", id, corpID)
+			return fmt.Errorf("emulator: AddWeComAgent: agent %d of corp %s already has this secret", id, corpID)
 		}
 	}
 	a := c.Agents[agentID]
@@ -81,7 +81,7 @@ func (e *Emulator) AddWorkAgent(corpID string, agentID int64, secret string, opt
 type TokenStats struct {
 	Plain  int `json:"plain"`  // Official Account cgi-bin/token (each one minted a new token)
 	Stable int `json:"stable"` // Official Account cgi-bin/stable_token, forced or not
-	Work   int `json:"work"`   // WeCom gettoken, summed over the corp's agents
+	WeCom  int `json:"work"`   // WeCom gettoken, summed over the corp's agents
 }
 
 // TokenFetches returns how many tokens the Official Account appID or the
@@ -95,7 +95,7 @@ func (e *Emulator) TokenFetches(id string) TokenStats {
 	}
 	if c := e.st.Corps[id]; c != nil {
 		for _, a := range c.Agents {
-			s.Work += a.Fetches
+			s.WeCom += a.Fetches
 		}
 	}
 	return s

@@ -18,7 +18,7 @@ import (
 // the secrets left out). docs/emulator.md shows the file.
 type Accounts struct {
 	OfficialAccounts []OfficialAccountConfig `json:"official_accounts,omitempty"`
-	WorkCorps        []WorkCorpConfig        `json:"work_corps,omitempty"`
+	WeComCorps       []WeComCorpConfig       `json:"work_corps,omitempty"`
 }
 
 // OfficialAccountConfig is one Official Account: its app id, its AppSecret
@@ -30,15 +30,15 @@ type OfficialAccountConfig struct {
 	AllowedIPs []string `json:"allowed_ips,omitempty"`
 }
 
-// WorkCorpConfig is one WeCom corp and its applications (agents).
-type WorkCorpConfig struct {
-	CorpID string            `json:"corpid"`
-	Agents []WorkAgentConfig `json:"agents"`
+// WeComCorpConfig is one WeCom corp and its applications (agents).
+type WeComCorpConfig struct {
+	CorpID string             `json:"corpid"`
+	Agents []WeComAgentConfig `json:"agents"`
 }
 
-// WorkAgentConfig is one WeCom application: its agent id, its secret and,
+// WeComAgentConfig is one WeCom application: its agent id, its secret and,
 // if set, the caller IPs it accepts (see WithAllowedIPs).
-type WorkAgentConfig struct {
+type WeComAgentConfig struct {
 	AgentID    int64    `json:"agentid"`
 	Secret     string   `json:"secret,omitempty"`
 	AllowedIPs []string `json:"allowed_ips,omitempty"`
@@ -83,7 +83,7 @@ func (a Accounts) Validate() error {
 		}
 	}
 	corps := map[string]bool{}
-	for i, c := range a.WorkCorps {
+	for i, c := range a.WeComCorps {
 		at := fmt.Sprintf("work_corps[%d]", i)
 		switch {
 		case c.CorpID == "":
@@ -127,7 +127,7 @@ func checkIPs(ips []string) error {
 }
 
 // AddAccounts checks a and then adds (or updates) each account with
-// AddOfficialAccount and AddWorkAgent. Nothing is added when a is invalid.
+// AddOfficialAccount and AddWeComAgent. Nothing is added when a is invalid.
 func (e *Emulator) AddAccounts(a Accounts) error {
 	if err := a.Validate(); err != nil {
 		return err
@@ -137,9 +137,9 @@ func (e *Emulator) AddAccounts(a Accounts) error {
 			return err
 		}
 	}
-	for _, c := range a.WorkCorps {
+	for _, c := range a.WeComCorps {
 		for _, ag := range c.Agents {
-			if err := e.AddWorkAgent(c.CorpID, ag.AgentID, ag.Secret, WithAllowedIPs(ag.AllowedIPs...)); err != nil {
+			if err := e.AddWeComAgent(c.CorpID, ag.AgentID, ag.Secret, WithAllowedIPs(ag.AllowedIPs...)); err != nil {
 				return err
 			}
 		}
@@ -158,13 +158,13 @@ func (e *Emulator) ListAccounts() Accounts {
 	}
 	slices.SortFunc(a.OfficialAccounts, func(x, y OfficialAccountConfig) int { return strings.Compare(x.AppID, y.AppID) })
 	for _, c := range e.st.Corps {
-		wc := WorkCorpConfig{CorpID: c.CorpID, Agents: []WorkAgentConfig{}}
+		wc := WeComCorpConfig{CorpID: c.CorpID, Agents: []WeComAgentConfig{}}
 		for _, ag := range c.Agents {
-			wc.Agents = append(wc.Agents, WorkAgentConfig{AgentID: ag.AgentID, AllowedIPs: slices.Clone(ag.AllowIPs)})
+			wc.Agents = append(wc.Agents, WeComAgentConfig{AgentID: ag.AgentID, AllowedIPs: slices.Clone(ag.AllowIPs)})
 		}
-		slices.SortFunc(wc.Agents, func(x, y WorkAgentConfig) int { return cmp.Compare(x.AgentID, y.AgentID) })
-		a.WorkCorps = append(a.WorkCorps, wc)
+		slices.SortFunc(wc.Agents, func(x, y WeComAgentConfig) int { return cmp.Compare(x.AgentID, y.AgentID) })
+		a.WeComCorps = append(a.WeComCorps, wc)
 	}
-	slices.SortFunc(a.WorkCorps, func(x, y WorkCorpConfig) int { return strings.Compare(x.CorpID, y.CorpID) })
+	slices.SortFunc(a.WeComCorps, func(x, y WeComCorpConfig) int { return strings.Compare(x.CorpID, y.CorpID) })
 	return a
 }

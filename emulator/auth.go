@@ -10,7 +10,7 @@ type principal struct {
 
 // auth checks the access_token of a business call, answering the error
 // itself when it fails: missing → 41001; never issued (or issued by the
-// other platform) → CodeOAInvalidToken / CodeWorkInvalidToken; superseded
+// other platform) → CodeOAInvalidToken / CodeWeComInvalidToken; superseded
 // (rotated out more than 5 minutes ago, or replaced by a forced
 // stable_token refresh) → CodeOAInvalidToken; revoked → CodeRevokedToken;
 // expired → 42001; WeCom caller IP not allowed → 60020.
@@ -32,8 +32,8 @@ func (e *Emulator) checkToken(pl Platform, tok, remote string, now time.Time) (p
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	unknown := CodeOAInvalidToken
-	if pl == Work {
-		unknown = CodeWorkInvalidToken
+	if pl == WeCom {
+		unknown = CodeWeComInvalidToken
 	}
 	t := e.st.Tokens[tok]
 	switch {
@@ -47,7 +47,7 @@ func (e *Emulator) checkToken(pl Platform, tok, remote string, now time.Time) (p
 		return principal{}, codeExpiredToken
 	}
 	p := principal{owner: t.Owner, agentID: t.AgentID}
-	if pl == Work {
+	if pl == WeCom {
 		co := e.st.Corps[t.Owner]
 		if co == nil || co.Agents[t.AgentID] == nil {
 			return principal{}, unknown

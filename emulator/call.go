@@ -84,7 +84,7 @@ func (c *call) writeBody(status int, contentType string, body []byte, errcode in
 }
 
 func (c *call) jsonContentType() string {
-	if c.platform == Work {
+	if c.platform == WeCom {
 		return "application/json; charset=UTF-8"
 	}
 	return "application/json; encoding=utf-8"
@@ -115,7 +115,7 @@ func (c *call) failHint(code int, msg, hint string) {
 // the Official Account (with "hint: [...]" for token errors), and ", hint:
 // [...], from ip: ..., more info at ..." on WeCom.
 func (c *call) decorate(code int, msg, hint string) string {
-	if c.platform == Work {
+	if c.platform == WeCom {
 		if hint == "" {
 			hint = fmt.Sprintf("%d%06d", c.now.Unix(), randUint()%1000000)
 		}
@@ -150,7 +150,7 @@ func randUint() uint64 {
 // WeCom bodies, and Official Account bodies under WithErrcodeOnSuccess,
 // start with "errcode":0,"errmsg":"ok".
 func (c *call) ok(kv ...any) {
-	if c.platform == Work || c.e.cfg.errcodeOnSuccess {
+	if c.platform == WeCom || c.e.cfg.errcodeOnSuccess {
 		kv = append([]any{"errcode", 0, "errmsg", "ok"}, kv...)
 	}
 	c.writeJSON(object(kv...), 0)
@@ -214,7 +214,7 @@ func (c *call) readJSON(v any) bool {
 	c.drain()
 	c.entry.JSON = redactJSON(body, c)
 	if len(bytes.TrimSpace(body)) == 0 {
-		if c.platform == Work {
+		if c.platform == WeCom {
 			c.fail(codeBadJSON, "Warning: wrong json format. empty body")
 		} else {
 			c.fail(codeEmptyPost, "")
@@ -226,7 +226,7 @@ func (c *call) readJSON(v any) bool {
 		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		if c.platform == Work {
+		if c.platform == WeCom {
 			c.fail(codeBadJSON, "Warning: wrong json format. "+jsonErrorText(err))
 		} else {
 			c.fail(codeBadJSON, "")

@@ -33,9 +33,9 @@ const (
 	// token the platform never issued or one superseded more than 5 minutes
 	// ago ("invalid credential, access_token is invalid or not latest").
 	CodeOAInvalidToken = 40001
-	// CodeWorkInvalidToken answers a WeCom business call with a token the
+	// CodeWeComInvalidToken answers a WeCom business call with a token the
 	// platform never issued.
-	CodeWorkInvalidToken = 40014
+	CodeWeComInvalidToken = 40014
 	// CodeFileLengthMismatch answers a WeCom upload whose media part gives
 	// a filelength (in its Content-Disposition) other than the part's size.
 	// The pages ask for filelength but name no code for a wrong one; 40006

@@ -462,8 +462,8 @@ func (c *control) seedMedia(w http.ResponseWriter, r *http.Request) {
 	var id string
 	var err error
 	switch {
-	case req.Platform != OfficialAccount && req.Platform != Work:
-		err = fmt.Errorf("platform must be %q or %q", OfficialAccount, Work)
+	case req.Platform != OfficialAccount && req.Platform != WeCom:
+		err = fmt.Errorf("platform must be %q or %q", OfficialAccount, WeCom)
 	case req.Owner == "" || req.Kind == "" || req.Name == "":
 		err = errors.New(`owner, kind and name are required, and data (the file in base64)`)
 	case req.Family == "temporary":

@@ -28,7 +28,7 @@ func newControlEnv(t *testing.T, opts ...emulator.Option) *env {
 		if err := e.AddOfficialAccount(appID, appSecret); err != nil {
 			return err
 		}
-		return e.AddWorkAgent(corpID, agentID, agentSecret)
+		return e.AddWeComAgent(corpID, agentID, agentSecret)
 	}
 	s := &emulator.Server{Emulator: e, Control: true, OnReset: addTestAccounts}
 	srv := httptest.NewServer(s.Handler())
@@ -98,7 +98,7 @@ func TestControlAccounts(t *testing.T) {
 	v := newControlEnv(t)
 	add := emulator.Accounts{
 		OfficialAccounts: []emulator.OfficialAccountConfig{{AppID: "wx-http", Secret: "http-secret", AllowedIPs: []string{"127.0.0.0/8"}}},
-		WorkCorps: []emulator.WorkCorpConfig{{CorpID: "ww-http", Agents: []emulator.WorkAgentConfig{
+		WeComCorps: []emulator.WeComCorpConfig{{CorpID: "ww-http", Agents: []emulator.WeComAgentConfig{
 			{AgentID: 7, Secret: "agent-7-secret"}, {AgentID: 8, Secret: "agent-8-secret"}}}},
 	}
 	var listed emulator.Accounts
@@ -113,9 +113,9 @@ func TestControlAccounts(t *testing.T) {
 	v.ctlOK("GET", "/_emulator/accounts", nil, &listed)
 	want := emulator.Accounts{
 		OfficialAccounts: []emulator.OfficialAccountConfig{{AppID: "wx-go"}, {AppID: "wx-http", AllowedIPs: []string{"127.0.0.0/8"}}, {AppID: appID}},
-		WorkCorps: []emulator.WorkCorpConfig{
-			{CorpID: "ww-http", Agents: []emulator.WorkAgentConfig{{AgentID: 7}, {AgentID: 8}}},
-			{CorpID: corpID, Agents: []emulator.WorkAgentConfig{{AgentID: agentID}}},
+		WeComCorps: []emulator.WeComCorpConfig{
+			{CorpID: "ww-http", Agents: []emulator.WeComAgentConfig{{AgentID: 7}, {AgentID: 8}}},
+			{CorpID: corpID, Agents: []emulator.WeComAgentConfig{{AgentID: agentID}}},
 		},
 	}
 	if diff := cmp.Diff(want, listed); diff != "" {
@@ -126,7 +126,7 @@ func TestControlAccounts(t *testing.T) {
 	}
 	var stats emulator.TokenStats
 	v.ctlOK("GET", "/_emulator/tokens/ww-http", nil, &stats)
-	if diff := cmp.Diff(v.e.TokenFetches("ww-http"), stats); diff != "" || stats.Work != 1 {
+	if diff := cmp.Diff(v.e.TokenFetches("ww-http"), stats); diff != "" || stats.WeCom != 1 {
 		t.Errorf("token fetches of ww-http: %+v (-go +http):\n%s", stats, diff)
 	}
 
@@ -149,7 +149,7 @@ func TestControlAccounts(t *testing.T) {
 		})
 	}
 	v.t = t
-	if got := v.e.ListAccounts(); len(got.OfficialAccounts) != 3 || len(got.WorkCorps) != 2 {
+	if got := v.e.ListAccounts(); len(got.OfficialAccounts) != 3 || len(got.WeComCorps) != 2 {
 		t.Errorf("a refused body added accounts: %+v", got)
 	}
 }
@@ -160,7 +160,7 @@ func TestParseAccounts(t *testing.T) {
 	must(t, err)
 	want := emulator.Accounts{
 		OfficialAccounts: []emulator.OfficialAccountConfig{{AppID: "wx1", Secret: "s1"}},
-		WorkCorps: []emulator.WorkCorpConfig{{CorpID: "ww1", Agents: []emulator.WorkAgentConfig{
+		WeComCorps: []emulator.WeComCorpConfig{{CorpID: "ww1", Agents: []emulator.WeComAgentConfig{
 			{AgentID: 1000002, Secret: "s2", AllowedIPs: []string{"10.0.0.0/8"}}}}},
 	}
 	if diff := cmp.Diff(want, a); diff != "" {
@@ -592,7 +592,7 @@ func TestControlReset(t *testing.T) {
 	v.ctlOK("POST", "/_emulator/reset", nil, &out)
 	want := emulator.Accounts{
 		OfficialAccounts: []emulator.OfficialAccountConfig{{AppID: appID}},
-		WorkCorps:        []emulator.WorkCorpConfig{{CorpID: corpID, Agents: []emulator.WorkAgentConfig{{AgentID: agentID}}}},
+		WeComCorps:       []emulator.WeComCorpConfig{{CorpID: corpID, Agents: []emulator.WeComAgentConfig{{AgentID: agentID}}}},
 	}
 	if diff := cmp.Diff(want, out.Accounts); diff != "" || !out.Reset {
 		t.Errorf("accounts after reset (-want +got):\n%s", diff)

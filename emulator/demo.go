@@ -39,7 +39,7 @@ func (e *Emulator) SeedDemo() error {
 	if err := e.AddOfficialAccount(DemoAppID2, DemoAppSecret2); err != nil {
 		return err
 	}
-	if err := e.AddWorkAgent(DemoCorpID, DemoAgentID, DemoAgentSecret); err != nil {
+	if err := e.AddWeComAgent(DemoCorpID, DemoAgentID, DemoAgentSecret); err != nil {
 		return err
 	}
 	if e.LibraryCounts(DemoAppID) != (Counts{}) {

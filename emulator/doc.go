@@ -15,7 +15,7 @@
 //
 // An *Emulator is an http.Handler for both platforms on one listener:
 //
-//   - A path under /oa/ (OfficialAccountPrefix) or /work/ (WorkPrefix) is
+//   - A path under /oa/ (OfficialAccountPrefix) or /work/ (WeComPrefix) is
 //     served by that platform with the prefix removed: point an Official
 //     Account client at server.URL+"/oa" and a WeCom client at
 //     server.URL+"/work", and they call /cgi-bin/... as usual.
@@ -23,7 +23,7 @@
 //     Official Account, qyapi.weixin.qq.com serves WeCom (a port is
 //     ignored), so a proxy or a hosts-file entry can send real host names
 //     to it. Any other request is a 404.
-//   - OfficialAccountHandler and WorkHandler serve one platform each at the
+//   - OfficialAccountHandler and WeComHandler serve one platform each at the
 //     root, and Serve runs the handler on a net.Listener until a context
 //     ends.
 //
@@ -50,7 +50,7 @@
 // background jobs and writes the state.
 //
 // Accounts are added with AddOfficialAccount(appID, secret) and
-// AddWorkAgent(corpID, agentID, secret), both idempotent, or as a set with
+// AddWeComAgent(corpID, agentID, secret), both idempotent, or as a set with
 // AddAccounts (ParseAccounts reads the JSON form); ListAccounts lists them
 // without their secrets; WithAllowedIPs restricts callers. Reset forgets
 // everything, as a new emulator. SeedDemo adds DemoAppID/DemoAppSecret,
@@ -95,7 +95,7 @@
 //     with the remaining expires_in.
 //   - Business calls: missing token 41001; a token never issued (or issued by
 //     the other platform) CodeOAInvalidToken (40001) on the Official Account
-//     and CodeWorkInvalidToken (40014) on WeCom; a token rotated out more than
+//     and CodeWeComInvalidToken (40014) on WeCom; a token rotated out more than
 //     5 minutes ago or replaced by a forced stable_token refresh 40001 ("not
 //     latest"); a revoked token CodeRevokedToken (42001); an expired one 42001.
 //

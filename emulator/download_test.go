@@ -67,8 +67,8 @@ func TestTemporaryMediaExpireAfterThreeDays(t *testing.T) {
 
 func TestWorkMediaSharedAcrossAgentsNotCorps(t *testing.T) {
 	v := newEnv(t)
-	must(t, v.e.AddWorkAgent(corpID, 1000002, "agent-two-secret"))
-	must(t, v.e.AddWorkAgent("wwothercorp", 1000001, "other-corp-secret"))
+	must(t, v.e.AddWeComAgent(corpID, 1000002, "agent-two-secret"))
+	must(t, v.e.AddWeComAgent("wwothercorp", 1000001, "other-corp-secret"))
 	id := v.upload(withToken(v.work+"/cgi-bin/media/upload", v.workToken(), "type", "file"), file("a.txt", []byte("hello world"))).str("media_id")
 	tok2 := v.getJSON(v.work + "/cgi-bin/gettoken?corpid=" + corpID + "&corpsecret=agent-two-secret").str("access_token")
 	if resp, b := v.get(withToken(v.work+"/cgi-bin/media/get", tok2, "media_id", id)); string(b) != "hello world" {
@@ -152,7 +152,7 @@ func TestHDVoice(t *testing.T) {
 		tok      string
 	}{
 		{emulator.OfficialAccount, appID, v.oa, v.oaToken()},
-		{emulator.Work, corpID, v.work, v.workToken()},
+		{emulator.WeCom, corpID, v.work, v.workToken()},
 	} {
 		id, err := v.e.SeedTemporary(p.platform, p.owner, "voice", "v.amr", voice)
 		must(t, err)
@@ -189,7 +189,7 @@ func TestRangeChunkLimit(t *testing.T) {
 	tok := v.workToken()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, err := v.e.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, tt.size))
+			id, err := v.e.SeedTemporary(emulator.WeCom, corpID, "file", "big.bin", make([]byte, tt.size))
 			must(t, err)
 			var h []string
 			if tt.rng != "" {

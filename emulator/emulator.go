@@ -15,7 +15,7 @@ import (
 // Host header to the matching platform.
 const (
 	OfficialAccountHost = "api.weixin.qq.com"
-	WorkHost            = "qyapi.weixin.qq.com"
+	WeComHost           = "qyapi.weixin.qq.com"
 )
 
 // Path prefixes under which ServeHTTP serves each platform when the Host
@@ -23,7 +23,7 @@ const (
 // server.URL+"/oa" reaches the Official Account's /cgi-bin/... endpoints.
 const (
 	OfficialAccountPrefix = "/oa"
-	WorkPrefix            = "/work"
+	WeComPrefix           = "/work"
 )
 
 // Emulator is a stateful fake of the token and media endpoints of WeChat
@@ -165,8 +165,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, OfficialAccountPrefix+"/"):
 		e.serve(w, r, OfficialAccount, strings.TrimPrefix(p, OfficialAccountPrefix), OfficialAccountPrefix)
 		return
-	case strings.HasPrefix(p, WorkPrefix+"/"):
-		e.serve(w, r, Work, strings.TrimPrefix(p, WorkPrefix), WorkPrefix)
+	case strings.HasPrefix(p, WeComPrefix+"/"):
+		e.serve(w, r, WeCom, strings.TrimPrefix(p, WeComPrefix), WeComPrefix)
 		return
 	}
 	host := strings.ToLower(r.Host)
@@ -176,11 +176,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch host {
 	case OfficialAccountHost:
 		e.serve(w, r, OfficialAccount, p, "")
-	case WorkHost:
-		e.serve(w, r, Work, p, "")
+	case WeComHost:
+		e.serve(w, r, WeCom, p, "")
 	default:
-		http.Error(w, "emulator: unknown platform: use Host "+OfficialAccountHost+" or "+WorkHost+
-			", or a path under "+OfficialAccountPrefix+"/ or "+WorkPrefix+"/", http.StatusNotFound)
+		http.Error(w, "emulator: unknown platform: use Host "+OfficialAccountHost+" or "+WeComHost+
+			", or a path under "+OfficialAccountPrefix+"/ or "+WeComPrefix+"/", http.StatusNotFound)
 	}
 }
 
@@ -192,11 +192,11 @@ func (e *Emulator) OfficialAccountHandler() http.Handler {
 	})
 }
 
-// WorkHandler returns a handler serving only the WeCom endpoints, at
+// WeComHandler returns a handler serving only the WeCom endpoints, at
 // /cgi-bin/... from the root.
-func (e *Emulator) WorkHandler() http.Handler {
+func (e *Emulator) WeComHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.serve(w, r, Work, r.URL.Path, "")
+		e.serve(w, r, WeCom, r.URL.Path, "")
 	})
 }
 
@@ -270,7 +270,7 @@ func (c *call) dispatch() {
 		return
 	}
 	table := oaEndpoints
-	if c.platform == Work {
+	if c.platform == WeCom {
 		table = workEndpoints
 	}
 	ep, ok := table[c.path]

@@ -55,12 +55,12 @@ func Example() {
 func ExampleEmulator_Inject() {
 	e := emulator.New()
 	defer e.Close()
-	_ = e.AddWorkAgent("wwexample", 1000002, "agent-secret")
+	_ = e.AddWeComAgent("wwexample", 1000002, "agent-secret")
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 
 	// The next gettoken call answers -1 (busy).
-	f := e.Inject(emulator.Fault{Platform: emulator.Work, Path: "/cgi-bin/gettoken", Action: emulator.Errcode(-1, "")})
+	f := e.Inject(emulator.Fault{Platform: emulator.WeCom, Path: "/cgi-bin/gettoken", Action: emulator.Errcode(-1, "")})
 	for range 2 {
 		resp, err := http.Get(srv.URL + "/work/cgi-bin/gettoken?corpid=wwexample&corpsecret=agent-secret")
 		if err != nil {

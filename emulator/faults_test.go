@@ -165,7 +165,7 @@ func TestFaultDelay(t *testing.T) {
 func TestFaultRevoke(t *testing.T) {
 	v := newEnv(t)
 	tok := v.workToken()
-	v.e.Inject(emulator.Fault{Platform: emulator.Work, Path: "/cgi-bin/media/get", Action: emulator.Revoke()})
+	v.e.Inject(emulator.Fault{Platform: emulator.WeCom, Path: "/cgi-bin/media/get", Action: emulator.Revoke()})
 	wantCode(t, v.getJSON(withToken(v.work+"/cgi-bin/media/get", tok, "media_id", "x")), emulator.CodeRevokedToken)
 	wantCode(t, v.getJSON(withToken(v.work+"/cgi-bin/media/get", tok, "media_id", "x")), emulator.CodeRevokedToken)
 	fresh := v.workToken()

@@ -128,9 +128,9 @@ type faultView struct {
 func (r faultRequest) fault() (Fault, error) {
 	f := Fault{Platform: r.Platform, Path: r.Path, Times: r.Times}
 	switch r.Platform {
-	case "", OfficialAccount, Work:
+	case "", OfficialAccount, WeCom:
 	default:
-		return Fault{}, fmt.Errorf("platform %q: want %q, %q or none (both)", r.Platform, OfficialAccount, Work)
+		return Fault{}, fmt.Errorf("platform %q: want %q, %q or none (both)", r.Platform, OfficialAccount, WeCom)
 	}
 	if r.Path != "" && !knownPath(r.Platform, r.Path) {
 		on := ""
@@ -214,7 +214,7 @@ func knownPath(p Platform, path string) bool {
 	switch p {
 	case OfficialAccount:
 		return oa
-	case Work:
+	case WeCom:
 		return work
 	}
 	return oa || work

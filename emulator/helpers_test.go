@@ -54,7 +54,7 @@ func newEnv(t *testing.T, opts ...emulator.Option) *env {
 		}
 	})
 	must(t, e.AddOfficialAccount(appID, appSecret))
-	must(t, e.AddWorkAgent(corpID, agentID, agentSecret))
+	must(t, e.AddWeComAgent(corpID, agentID, agentSecret))
 	return &env{t: t, e: e, clock: clock, srv: srv, oa: srv.URL + "/oa", work: srv.URL + "/work", client: srv.Client()}
 }
 

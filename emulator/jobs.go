@@ -226,7 +226,7 @@ func (e *Emulator) runJob(ctx context.Context, j jobRec) (*mediaRec, int, string
 	now := e.clock.Now()
 	ext, ct := typeOf(detectFormat(head), j.Filename)
 	return &mediaRec{
-		ID: newMediaID(Work), Platform: Work, Owner: j.Corp, Family: familyTemporary, Kind: j.Type,
+		ID: newMediaID(WeCom), Platform: WeCom, Owner: j.Corp, Family: familyTemporary, Kind: j.Type,
 		Name: j.Filename, Ext: ext, ContentType: ct, Size: total, SHA256: hex.EncodeToString(h256.Sum(nil)), MD5: sum,
 		Blob: key, Created: now, Expires: now.Add(temporaryLife), FromURL: true,
 	}, 0, ""

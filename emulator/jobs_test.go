@@ -199,7 +199,7 @@ func TestUploadByURLValidationAndExpiry(t *testing.T) {
 	if r := v.result(j); r.num("status") != 2 {
 		t.Errorf("finished job: %v", r)
 	}
-	must(t, v.e.AddWorkAgent("wwother", 1, "other-secret"))
+	must(t, v.e.AddWeComAgent("wwother", 1, "other-secret"))
 	otherTok := v.getJSON(v.work + "/cgi-bin/gettoken?corpid=wwother&corpsecret=other-secret").str("access_token")
 	wantCode(t, v.postJSON(withToken(v.work+"/cgi-bin/media/get_upload_by_url_result", otherTok), map[string]string{"jobid": j}), emulator.CodeJobNotFound)
 	v.clock.Advance(59 * time.Minute)
@@ -213,10 +213,10 @@ func TestUploadByURLValidationAndExpiry(t *testing.T) {
 
 func TestWorkUploadImageQuota(t *testing.T) {
 	q := emulator.DefaultQuotas()
-	if q.WorkUploadImagePerDay != 1000 || q.WorkUploadImagePerMonth != 3000 {
+	if q.WeComUploadImagePerDay != 1000 || q.WeComUploadImagePerMonth != 3000 {
 		t.Fatalf("defaults %+v", q)
 	}
-	q.WorkUploadImagePerDay, q.WorkUploadImagePerMonth = 2, 3
+	q.WeComUploadImagePerDay, q.WeComUploadImagePerMonth = 2, 3
 	v := newEnv(t, emulator.WithQuotas(q))
 	img := pngBytes(t, 4, 4)
 	up := func() obj {

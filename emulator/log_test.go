@@ -91,7 +91,7 @@ func TestRequestLogRedactsSecrets(t *testing.T) {
 		t.Errorf("stable_token JSON %s, want %s", st.JSON, want)
 	}
 	gt := v.lastRequest("/cgi-bin/gettoken")
-	if gt.Query.Get("corpsecret") != emulator.Redacted || gt.Query.Get("corpid") != corpID || gt.Platform != emulator.Work {
+	if gt.Query.Get("corpsecret") != emulator.Redacted || gt.Query.Get("corpid") != corpID || gt.Platform != emulator.WeCom {
 		t.Errorf("gettoken query %v", gt.Query)
 	}
 	tk := v.lastRequest("/cgi-bin/token")
@@ -119,7 +119,7 @@ func TestRequestLogLimit(t *testing.T) {
 func TestSettle(t *testing.T) {
 	v := newEnv(t, emulator.WithDiscard())
 	const size = 64 << 20 // more than loopback socket buffers hold
-	id, err := v.e.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
+	id, err := v.e.SeedTemporary(emulator.WeCom, corpID, "file", "big.bin", make([]byte, size))
 	must(t, err)
 	tok := v.workToken()
 	v.resetRequests()

@@ -45,8 +45,8 @@ func (c *call) workUploadImage() {
 		co := e.st.Corps[p.owner]
 		day, month := dayKey(c.now), monthKey(c.now)
 		q := e.cfg.quotas
-		if (q.WorkUploadImagePerDay > 0 && co.UploadImgToday.get(day) >= q.WorkUploadImagePerDay) ||
-			(q.WorkUploadImagePerMonth > 0 && co.UploadImgMonth.get(month) >= q.WorkUploadImagePerMonth) {
+		if (q.WeComUploadImagePerDay > 0 && co.UploadImgToday.get(day) >= q.WeComUploadImagePerDay) ||
+			(q.WeComUploadImagePerMonth > 0 && co.UploadImgMonth.get(month) >= q.WeComUploadImagePerMonth) {
 			return CodeUploadImageQuota
 		}
 		co.UploadImgToday.add(day)

@@ -38,14 +38,14 @@ type Quotas struct {
 	// StableForceIntervalSeconds is the least time between two forced
 	// stable_token refreshes (CodeStableForceTooSoon if shorter). Documented: 30.
 	StableForceIntervalSeconds int
-	// WorkTokenPerDay caps gettoken calls per WeCom agent per day (45009
+	// WeComTokenPerDay caps gettoken calls per WeCom agent per day (45009
 	// beyond). WeCom documents no number; the default is no limit.
-	WorkTokenPerDay int
-	// WorkUploadImagePerDay and WorkUploadImagePerMonth cap WeCom
+	WeComTokenPerDay int
+	// WeComUploadImagePerDay and WeComUploadImagePerMonth cap WeCom
 	// media/uploadimg per corp (CodeUploadImageQuota beyond). Documented: 1000
 	// and 3000.
-	WorkUploadImagePerDay   int
-	WorkUploadImagePerMonth int
+	WeComUploadImagePerDay   int
+	WeComUploadImagePerMonth int
 	// LibraryImagesAndNews caps an Official Account's permanent images
 	// (thumbs included) plus news items; LibraryOther caps its permanent
 	// voices and, separately, its videos (CodeLibraryFull beyond).
@@ -60,8 +60,8 @@ func DefaultQuotas() Quotas {
 		OATokenPerDay:              2000,
 		StableForcePerDay:          20,
 		StableForceIntervalSeconds: 30,
-		WorkUploadImagePerDay:      1000,
-		WorkUploadImagePerMonth:    3000,
+		WeComUploadImagePerDay:     1000,
+		WeComUploadImagePerMonth:   3000,
 		LibraryImagesAndNews:       100000,
 		LibraryOther:               1000,
 	}

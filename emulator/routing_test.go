@@ -59,7 +59,7 @@ func TestRoutingByHostAndHandlers(t *testing.T) {
 	defer oa.Close()
 	resp, b = v.get(oa.URL + oaQuery)
 	wantCode(t, decode(t, resp, b), 0)
-	work := httptest.NewServer(v.e.WorkHandler())
+	work := httptest.NewServer(v.e.WeComHandler())
 	defer work.Close()
 	resp, b = v.get(work.URL + "/cgi-bin/gettoken?corpid=" + corpID + "&corpsecret=" + agentSecret)
 	wantCode(t, decode(t, resp, b), 0)

@@ -90,7 +90,7 @@ func (e *Emulator) storeBytes(data []byte) (key, sha, md5sum, format string, err
 // the owner exists; admit runs under the lock.
 func (e *Emulator) seed(p Platform, owner, family, kind, name string, data []byte, fill func(*mediaRec)) (string, error) {
 	e.mu.Lock()
-	exists := (p == OfficialAccount && e.st.OA[owner] != nil) || (p == Work && e.st.Corps[owner] != nil)
+	exists := (p == OfficialAccount && e.st.OA[owner] != nil) || (p == WeCom && e.st.Corps[owner] != nil)
 	e.mu.Unlock()
 	if !exists {
 		return "", fmt.Errorf("emulator: no %s account %q", p, owner)
@@ -150,7 +150,7 @@ func (e *Emulator) SeedVideo(appID, name, title, introduction string, data []byt
 // the voice a JS-SDK uploadVoice would have left for media/get/jssdk.
 func (e *Emulator) SeedTemporary(p Platform, owner, kind, name string, data []byte) (string, error) {
 	rules := oaTempRules
-	if p == Work {
+	if p == WeCom {
 		rules = workRules
 	}
 	if _, ok := rules[kind]; !ok {

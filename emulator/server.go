@@ -94,12 +94,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // platform hosts.
 func platformHost(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	return host == OfficialAccountHost || host == WorkHost
+	return host == OfficialAccountHost || host == WeComHost
 }
 
 func refuseProxy(w http.ResponseWriter, target string) {
 	http.Error(w, fmt.Sprintf("emulator: the proxy serves only %s and %s itself and never forwards anything; refused %s",
-		OfficialAccountHost, WorkHost, target), http.StatusForbidden)
+		OfficialAccountHost, WeComHost, target), http.StatusForbidden)
 }
 
 // connect answers a CONNECT request: for a platform host it takes over the

@@ -11,7 +11,7 @@ type Platform string
 // The two platforms.
 const (
 	OfficialAccount Platform = "oa"   // WeChat Official Accounts, api.weixin.qq.com
-	Work            Platform = "work" // WeCom, qyapi.weixin.qq.com
+	WeCom           Platform = "work" // WeCom, qyapi.weixin.qq.com
 )
 
 // Media families: how a media record came to be and which APIs accept its id.

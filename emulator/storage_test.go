@@ -29,10 +29,10 @@ func TestDirPersistsAllState(t *testing.T) {
 	dir := t.TempDir()
 	clock := emulator.NewFakeClock(epoch)
 	q := emulator.DefaultQuotas()
-	q.WorkUploadImagePerDay = 1
+	q.WeComUploadImagePerDay = 1
 	v, closeFirst := openDir(t, dir, clock, emulator.WithQuotas(q))
 	must(t, v.e.AddOfficialAccount(appID, appSecret))
-	must(t, v.e.AddWorkAgent(corpID, agentID, agentSecret))
+	must(t, v.e.AddWeComAgent(corpID, agentID, agentSecret))
 	oaTok, wkTok := v.oaToken(), v.workToken()
 	stable := stableToken(v, false).str("access_token")
 	jpg := jpegBytes(t, 8, 8)

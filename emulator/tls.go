@@ -40,7 +40,7 @@ const (
 )
 
 // caNames are the DNS names (and their subdomains) the CA may sign for.
-var caNames = []string{OfficialAccountHost, WorkHost, "localhost"}
+var caNames = []string{OfficialAccountHost, WeComHost, "localhost"}
 
 const (
 	caLife   = 10 * 365 * 24 * time.Hour

@@ -33,7 +33,7 @@ func startTLSServer(t *testing.T) *tlsServer {
 	t.Helper()
 	e := emulator.New(emulator.WithClock(emulator.NewFakeClock(epoch)))
 	must(t, e.AddOfficialAccount(appID, appSecret))
-	must(t, e.AddWorkAgent(corpID, agentID, agentSecret))
+	must(t, e.AddWeComAgent(corpID, agentID, agentSecret))
 	ca, err := emulator.NewCA()
 	must(t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -97,7 +97,7 @@ func TestOATokenErrors(t *testing.T) {
 	if c := v.callOA(v.workToken()); c != emulator.CodeOAInvalidToken {
 		t.Errorf("WeCom token on the OA: %d", c)
 	}
-	if c := v.callWork("not-a-token"); c != emulator.CodeWorkInvalidToken {
+	if c := v.callWork("not-a-token"); c != emulator.CodeWeComInvalidToken {
 		t.Errorf("unknown WeCom token: %d", c)
 	}
 	resp, b = v.get(v.work + "/cgi-bin/media/get?media_id=x")
@@ -134,13 +134,13 @@ func TestIPAllowList(t *testing.T) {
 	wantCode(t, v.getJSON(v.oa+"/cgi-bin/token?grant_type=client_credential&appid=wxopen&secret=s2"), 0)
 
 	// WeCom: gettoken and business calls answer 60020.
-	must(t, v.e.AddWorkAgent(corpID, 1000009, "locked-secret", emulator.WithAllowedIPs("10.0.0.1")))
+	must(t, v.e.AddWeComAgent(corpID, 1000009, "locked-secret", emulator.WithAllowedIPs("10.0.0.1")))
 	wantCode(t, v.getJSON(v.work+"/cgi-bin/gettoken?corpid="+corpID+"&corpsecret=locked-secret"), 60020)
 	tok := v.workToken()
 	if c := v.callWork(tok); c != 0 {
 		t.Fatalf("allowed agent: %d", c)
 	}
-	must(t, v.e.AddWorkAgent(corpID, agentID, agentSecret, emulator.WithAllowedIPs("10.0.0.1")))
+	must(t, v.e.AddWeComAgent(corpID, agentID, agentSecret, emulator.WithAllowedIPs("10.0.0.1")))
 	if c := v.callWork(tok); c != 60020 {
 		t.Errorf("business call from a refused IP: errcode %d, want 60020", c)
 	}
@@ -231,7 +231,7 @@ func TestStableTokenForcedDailyCap(t *testing.T) {
 
 func TestWorkTokenSameWithinValidity(t *testing.T) {
 	v := newEnv(t)
-	must(t, v.e.AddWorkAgent(corpID, 1000002, "second-agent-secret"))
+	must(t, v.e.AddWeComAgent(corpID, 1000002, "second-agent-secret"))
 	u := v.work + "/cgi-bin/gettoken?corpid=" + corpID + "&corpsecret=" + agentSecret
 	a := v.getJSON(u)
 	wantCode(t, a, 0)
@@ -271,18 +271,18 @@ func TestWorkTokenSameWithinValidity(t *testing.T) {
 	if n := v.e.RevokeAccountTokens(corpID); n == 0 {
 		t.Error("RevokeAccountTokens revoked nothing")
 	}
-	if got := v.e.TokenFetches(corpID).Work; got != 4 {
-		t.Errorf("TokenFetches.Work = %d, want 4", got)
+	if got := v.e.TokenFetches(corpID).WeCom; got != 4 {
+		t.Errorf("TokenFetches.WeCom = %d, want 4", got)
 	}
 	_ = http.MethodGet
 }
 
 func TestWorkTokenDailyQuota(t *testing.T) {
 	q := emulator.DefaultQuotas()
-	if q.WorkTokenPerDay != 0 {
-		t.Fatalf("WeCom token calls are unlimited by default, got %d", q.WorkTokenPerDay)
+	if q.WeComTokenPerDay != 0 {
+		t.Fatalf("WeCom token calls are unlimited by default, got %d", q.WeComTokenPerDay)
 	}
-	q.WorkTokenPerDay = 2
+	q.WeComTokenPerDay = 2
 	v := newEnv(t, emulator.WithQuotas(q))
 	v.workToken()
 	v.workToken()

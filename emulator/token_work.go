@@ -39,13 +39,13 @@ func (c *call) workToken() {
 	case code != 0:
 	case !ipAllowed(ag.AllowIPs, c.r.RemoteAddr):
 		code = codeIPNotAllowedWork
-	case e.cfg.quotas.WorkTokenPerDay > 0 && ag.TokenToday.get(dayKey(c.now)) >= e.cfg.quotas.WorkTokenPerDay:
+	case e.cfg.quotas.WeComTokenPerDay > 0 && ag.TokenToday.get(dayKey(c.now)) >= e.cfg.quotas.WeComTokenPerDay:
 		code = codeQuota
 	default:
 		if cur := e.st.Tokens[ag.Token]; cur.usable(c.now) {
 			tok, expiresIn = ag.Token, cur.remaining(c.now)
 		} else {
-			tok = e.mintLocked(Work, tokenWork, corpID, ag.AgentID, c.now)
+			tok = e.mintLocked(WeCom, tokenWork, corpID, ag.AgentID, c.now)
 			ag.Token, expiresIn = tok, int(tokenLife/time.Second)
 		}
 		ag.TokenToday.add(dayKey(c.now))

@@ -78,7 +78,7 @@ func (c *call) checkUpload(u *upload, r rule) (string, bool) {
 	case strings.ContainsAny(m.filename, `/\`):
 		c.failHint(codeMissingMedia, "", "the filename must be a base name, not a path")
 		return "", false
-	case c.platform == Work && m.hasLength && m.fileLength != strconv.FormatInt(m.size, 10):
+	case c.platform == WeCom && m.hasLength && m.fileLength != strconv.FormatInt(m.size, 10):
 		c.failHint(CodeFileLengthMismatch, "", fmt.Sprintf("filelength %q is not the part's size, %d bytes", m.fileLength, m.size))
 		return "", false
 	case m.size == 0:
@@ -116,7 +116,7 @@ func contains(list []string, s string) bool {
 
 // newMediaID returns an id shaped like the platform's.
 func newMediaID(p Platform) string {
-	if p == Work {
+	if p == WeCom {
 		return "3" + randomID(47)
 	}
 	return randomID(48)

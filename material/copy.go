@@ -151,7 +151,7 @@ func planCopy(dst, src Service, mediaID string, kind Kind, cfg copyConfig) (*cop
 	case strings.TrimSpace(mediaID) == "":
 		return nil, bad("media_id", "empty media id", ErrInvalidInput)
 	case !kind.Valid():
-		return nil, &ValidationError{Field: "kind", Value: string(kind), Problem: fmt.Sprintf("unknown kind (want one of %s)", joinKinds(Kinds)), Err: []error{ErrInvalidInput}}
+		return nil, &ValidationError{Field: "kind", Value: string(kind), Problem: fmt.Sprintf("unknown kind (want one of %s)", joinKinds(kinds)), Err: []error{ErrInvalidInput}}
 	}
 	p := &copyPlan{cfg: cfg, kind: kind, to: kind}
 	srcAPI := APITemporary

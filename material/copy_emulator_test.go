@@ -90,7 +90,7 @@ func TestCopyEmulatorOfficialAccountToWeCom(t *testing.T) {
 			if got := readContent(t, c); !bytes.Equal(got, data) {
 				t.Errorf("WeCom holds %d bytes, want the %d uploaded to the Official Account", len(got), len(data))
 			}
-			checkUploads(t, e, emulator.Work, "/cgi-bin/media/upload", data)
+			checkUploads(t, e, emulator.WeCom, "/cgi-bin/media/upload", data)
 			if k == material.KindVideo && len(e.Calls(t, emulator.OfficialAccount, "/cgi-bin/media/get")) != 1 {
 				t.Errorf("want one media/get answered with a link")
 			}
@@ -201,7 +201,7 @@ func TestCopyEmulatorRefusals(t *testing.T) {
 		if !errors.Is(err, material.ErrUnsupported) {
 			t.Errorf("Copy(file to the Official Account) = %v, want ErrUnsupported", err)
 		}
-		if gets := e.Calls(t, emulator.Work, "/cgi-bin/media/get"); len(gets) != 0 {
+		if gets := e.Calls(t, emulator.WeCom, "/cgi-bin/media/get"); len(gets) != 0 {
 			t.Errorf("%d downloads were made, want none", len(gets))
 		}
 	})
@@ -210,7 +210,7 @@ func TestCopyEmulatorRefusals(t *testing.T) {
 		_, mp4 := materialtest.SampleBytes(material.KindVideo)
 		big := make([]byte, 10<<20+1) // WeCom upload-by-URL videos reach 200 MB; the Official Account takes 10 MB
 		copy(big, mp4)
-		id, err := e.Emu.SeedTemporary(emulator.Work, emutest.CorpID, "video", "big.mp4", big)
+		id, err := e.Emu.SeedTemporary(emulator.WeCom, emutest.CorpID, "video", "big.mp4", big)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +233,7 @@ func TestCopyEmulatorRefusals(t *testing.T) {
 		if !errors.Is(err, material.ErrInvalidFormat) {
 			t.Errorf("Copy(GIF to WeCom) = %v, want ErrInvalidFormat", err)
 		}
-		if ups := e.Calls(t, emulator.Work, "/cgi-bin/media/upload"); len(ups) != 0 {
+		if ups := e.Calls(t, emulator.WeCom, "/cgi-bin/media/upload"); len(ups) != 0 {
 			t.Errorf("%d uploads were made, want none", len(ups))
 		}
 	})

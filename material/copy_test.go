@@ -431,7 +431,7 @@ func TestCopyKind(t *testing.T) {
 		OATemp, OALib, WeCom material.Kind
 	}
 	got := map[material.Kind]row{}
-	for _, k := range material.Kinds {
+	for _, k := range material.Kinds() {
 		var r row
 		r.OATemp, _ = material.CopyKind(k, material.OfficialAccount, material.APITemporary)
 		r.OALib, _ = material.CopyKind(k, material.OfficialAccount, material.APIPermanent)

@@ -39,7 +39,7 @@
 //
 // # Limits
 //
-// Rules holds the current size, format and voice-length limits of every
+// Rules returns the current size, format and voice-length limits of every
 // kind on every upload API of both platforms (docs/limits.md lists them with
 // their upstream pages; docs/wire.md §6 gives the platforms' own tables).
 // Clients check them

@@ -143,7 +143,11 @@ type ValidationError struct {
 	Err      []error  // the sentinels it matches
 }
 
-// Error formats the error as "material: <context>: <problem>".
+// Error formats the error as "<context>: <problem>", the context naming
+// the platform, API, kind, file and value the rule applies to (each once;
+// the problem does not repeat them): "WeCom temporary voice "a.amr":
+// 2.5 MB (2621440 bytes) is over the 2 MB (2097152 bytes) limit". The
+// package or client that returns it adds its own prefix.
 func (e *ValidationError) Error() string {
 	var ctx []string
 	if e.Platform != "" {
@@ -162,9 +166,9 @@ func (e *ValidationError) Error() string {
 		ctx = append(ctx, fmt.Sprintf("%s %q", e.Field, e.Value))
 	}
 	if len(ctx) == 0 {
-		return "material: " + e.Problem
+		return e.Problem
 	}
-	return "material: " + strings.Join(ctx, " ") + ": " + e.Problem
+	return strings.Join(ctx, " ") + ": " + e.Problem
 }
 
 // Unwrap returns the sentinels the error matches.

@@ -26,5 +26,5 @@ func ExampleMeasureDuration() {
 	// Output:
 	// 1m1s <nil>
 	// true
-	// material: WeCom temporary voice "memo.amr" duration "61 s": plays longer than the 60 s limit (measured from its AMR frames)
+	// WeCom temporary voice "memo.amr" duration "61 s": plays longer than the 60 s limit (measured from its AMR frames)
 }

@@ -111,7 +111,7 @@ type JobError struct {
 
 // Error formats the failure.
 func (e *JobError) Error() string {
-	return fmt.Sprintf("work upload_by_url job %s failed: errcode %d: %s", e.JobID, e.Code, e.Message)
+	return fmt.Sprintf("WeCom upload_by_url job %s failed: errcode %d: %s", e.JobID, e.Code, e.Message)
 }
 
 // Unwrap returns the sentinels the detail code matches.

@@ -2,6 +2,7 @@ package material
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -21,8 +22,11 @@ const (
 	KindNews  Kind = "news"
 )
 
-// Kinds lists every kind, in a stable order.
-var Kinds = []Kind{KindImage, KindVoice, KindVideo, KindThumb, KindFile, KindNews}
+// kinds lists every kind, in a stable order.
+var kinds = []Kind{KindImage, KindVoice, KindVideo, KindThumb, KindFile, KindNews}
+
+// Kinds returns every kind, in a stable order. It is a copy.
+func Kinds() []Kind { return slices.Clone(kinds) }
 
 // ParseKind returns the Kind named s (case-insensitive). An unknown name
 // gives an error matching ErrInvalidInput that lists the valid names.
@@ -31,12 +35,12 @@ func ParseKind(s string) (Kind, error) {
 	if k.Valid() {
 		return k, nil
 	}
-	return "", &ValidationError{Field: "kind", Value: s, Problem: fmt.Sprintf("unknown kind (want one of %s)", joinKinds(Kinds)), Err: []error{ErrInvalidInput}}
+	return "", &ValidationError{Field: "kind", Value: s, Problem: fmt.Sprintf("unknown kind (want one of %s)", joinKinds(kinds)), Err: []error{ErrInvalidInput}}
 }
 
 // Valid reports whether k is one of the kinds above.
 func (k Kind) Valid() bool {
-	for _, v := range Kinds {
+	for _, v := range kinds {
 		if k == v {
 			return true
 		}

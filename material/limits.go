@@ -26,11 +26,11 @@ type Rule struct {
 	Source      string        // where the numbers come from (the upstream page; see docs/limits.md and docs/wire.md §6)
 }
 
-// Rules are the current limits of both platforms (the current upstream
+// rules are the current limits of both platforms (the current upstream
 // pages; older ones gave smaller values). A kind absent from an API is
 // unsupported there. docs/limits.md lists them with their sources and says
 // how each is checked.
-var Rules = []Rule{
+var rules = []Rule{
 	// Official Account temporary media (media/upload).
 	{OfficialAccount, APITemporary, KindImage, 1, 10 * mb, []Format{FormatJPEG, FormatPNG, FormatGIF}, 0, "OA uploadtempmedia"},
 	{OfficialAccount, APITemporary, KindVoice, 1, 2 * mb, []Format{FormatAMR, FormatMP3}, 60 * time.Second, "OA uploadtempmedia"},
@@ -60,25 +60,39 @@ var Rules = []Rule{
 	{WeCom, APIUploadByURL, KindFile, 6, MaxURLUploadSize, nil, 0, "WC 96219"},
 }
 
+// Rules returns the current limits of both platforms, one Rule per
+// platform, API and kind (a kind absent from an API is unsupported there),
+// in a stable order. It is a copy: changing it changes no limit.
+// docs/limits.md lists them with their sources and says how each is
+// checked.
+func Rules() []Rule {
+	out := slices.Clone(rules)
+	for i := range out {
+		out[i].Formats = slices.Clone(out[i].Formats)
+	}
+	return out
+}
+
 // RuleFor returns the rule for a kind on an API of a platform. A kind the
 // API lacks gives an error matching ErrUnsupported (and ErrInvalidInput when
 // the kind is not a kind at all).
 func RuleFor(p Platform, api API, k Kind) (Rule, error) {
 	if !k.Valid() {
-		return Rule{}, &ValidationError{Platform: p, API: api, Field: "kind", Value: string(k), Problem: fmt.Sprintf("unknown kind (want one of %s)", joinKinds(Kinds)), Err: []error{ErrInvalidInput, ErrUnsupported}}
+		return Rule{}, &ValidationError{Platform: p, API: api, Field: "kind", Value: string(k), Problem: fmt.Sprintf("unknown kind (want one of %s)", joinKinds(kinds)), Err: []error{ErrInvalidInput, ErrUnsupported}}
 	}
 	var have []Kind
-	for _, r := range Rules {
+	for _, r := range rules {
 		if r.Platform == p && r.API == api {
 			if r.Kind == k {
+				r.Formats = slices.Clone(r.Formats)
 				return r, nil
 			}
 			have = append(have, r.Kind)
 		}
 	}
-	problem := fmt.Sprintf("%s %s uploads take %s, not %s", p, api, joinKinds(have), k)
+	problem := fmt.Sprintf("not a kind these uploads take (%s)", joinKinds(have))
 	if len(have) == 0 {
-		problem = fmt.Sprintf("%s has no %s uploads", p, api)
+		problem = "the platform has no such uploads"
 	}
 	return Rule{}, &ValidationError{Platform: p, API: api, Kind: k, Field: "kind", Problem: problem, Err: []error{ErrUnsupported}}
 }
@@ -86,7 +100,7 @@ func RuleFor(p Platform, api API, k Kind) (Rule, error) {
 // KindsFor lists the kinds an API of a platform takes.
 func KindsFor(p Platform, api API) []Kind {
 	var ks []Kind
-	for _, r := range Rules {
+	for _, r := range rules {
 		if r.Platform == p && r.API == api {
 			ks = append(ks, r.Kind)
 		}
@@ -122,7 +136,7 @@ func (r Rule) Validate(src Source) error {
 	case size == 0:
 		return bad("size", "the file is empty", ErrEmpty, ErrInvalidSize)
 	case size < r.MinSize:
-		return bad("size", fmt.Sprintf("%d bytes is under the minimum: %s needs more than %d bytes", size, r.Platform, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
+		return bad("size", fmt.Sprintf("%d bytes is under the minimum: more than %d bytes are needed", size, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
 	case size > r.MaxSize:
 		return bad("size", fmt.Sprintf("%s is over the %s limit", sizeText(size), limitText(r.MaxSize)), ErrTooLarge, ErrInvalidSize)
 	}

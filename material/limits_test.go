@@ -37,8 +37,8 @@ func TestValidate(t *testing.T) {
 		{name: "valid OA image", platform: material.OfficialAccount, api: material.APITemporary, kind: material.KindImage, src: material.FromBytes("a.jpg", jpegBytes)},
 		{name: "valid WeCom file of any format", platform: material.WeCom, api: material.APITemporary, kind: material.KindFile, src: material.FromBytes("notes.txt", []byte("hello world"))},
 		{name: "unknown kind", platform: material.OfficialAccount, api: material.APITemporary, kind: "sticker", src: material.FromBytes("a.jpg", jpegBytes), wantErr: []error{material.ErrInvalidInput, material.ErrUnsupported}, wantText: "unknown kind"},
-		{name: "thumb on WeCom", platform: material.WeCom, api: material.APITemporary, kind: material.KindThumb, src: material.FromBytes("a.jpg", jpegBytes), wantErr: []error{material.ErrUnsupported}, wantText: "take image, voice, video, file, not thumb"},
-		{name: "file on the Official Account", platform: material.OfficialAccount, api: material.APITemporary, kind: material.KindFile, src: material.FromBytes("a.txt", []byte("hello")), wantErr: []error{material.ErrUnsupported}, wantText: "not file"},
+		{name: "thumb on WeCom", platform: material.WeCom, api: material.APITemporary, kind: material.KindThumb, src: material.FromBytes("a.jpg", jpegBytes), wantErr: []error{material.ErrUnsupported}, wantText: "WeCom temporary thumb: not a kind these uploads take (image, voice, video, file)"},
+		{name: "file on the Official Account", platform: material.OfficialAccount, api: material.APITemporary, kind: material.KindFile, src: material.FromBytes("a.txt", []byte("hello")), wantErr: []error{material.ErrUnsupported}, wantText: "Official Account temporary file: not a kind these uploads take (image, voice, video, thumb)"},
 		{name: "news upload", platform: material.OfficialAccount, api: material.APIPermanent, kind: material.KindNews, src: material.FromBytes("a.json", []byte("{}")), wantErr: []error{material.ErrUnsupported}},
 		{name: "empty file", platform: material.OfficialAccount, api: material.APITemporary, kind: material.KindImage, src: material.FromBytes("a.jpg", nil), wantErr: []error{material.ErrEmpty, material.ErrInvalidSize}, wantText: "empty"},
 		{name: "WeCom five bytes", platform: material.WeCom, api: material.APITemporary, kind: material.KindFile, src: material.FromBytes("a.txt", []byte("12345")), wantErr: []error{material.ErrTooSmall, material.ErrInvalidSize}, wantText: "more than 5 bytes"},
@@ -171,5 +171,28 @@ func TestKindsFor(t *testing.T) {
 	}
 	if _, err := material.ParseKind("gif"); !errors.Is(err, material.ErrInvalidInput) {
 		t.Errorf("ParseKind(gif): %v", err)
+	}
+}
+
+// TestTablesAreReadOnly: what Rules, Kinds and RuleFor return are copies:
+// changing them changes no limit.
+func TestTablesAreReadOnly(t *testing.T) {
+	rules := material.Rules()
+	for i := range rules {
+		rules[i].MaxSize = 1
+		for j := range rules[i].Formats {
+			rules[i].Formats[j] = material.FormatUnknown
+		}
+	}
+	r, err := material.RuleFor(material.WeCom, material.APITemporary, material.KindImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Formats[0] = material.FormatUnknown
+	kinds := material.Kinds()
+	kinds[0] = "sticker"
+	again, _ := material.RuleFor(material.WeCom, material.APITemporary, material.KindImage)
+	if again.MaxSize != 10<<20 || again.Formats[0] != material.FormatJPEG || material.Kinds()[0] != material.KindImage || !material.KindImage.Valid() {
+		t.Errorf("a changed copy changed the tables: %+v, kinds %v", again, material.Kinds())
 	}
 }

@@ -1,14 +1,14 @@
 package officialaccount
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/auth"
+	"github.com/wxmaterial/wxmaterial/internal/core"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
@@ -21,12 +21,9 @@ const DefaultBaseURL = auth.OfficialAccountBaseURL
 // mass-send helpers UploadNews and UploadVideo. It is safe for concurrent
 // use.
 type Client struct {
-	t    *transport.Client
-	hc   *http.Client // for links handed out by the platform (DownloadURL); never carries the token
-	now  func() time.Time
-	base string
-
-	appID string // the app id given to New; "" with WithTokenSource and none
+	c     *core.Client
+	links *http.Client // for links handed out by the platform (DownloadURL); never carries the token
+	appID string       // the app id given to New; "" with WithTokenSource and none
 }
 
 var (
@@ -35,17 +32,16 @@ var (
 )
 
 type options struct {
-	stable  bool
-	tokens  auth.TokenSource
-	baseURL string
-	hc      *http.Client
-	logger  *slog.Logger
-	retry   transport.RetryPolicy
-	now     func() time.Time
+	core.Settings
+	stable bool
 }
 
-// Option configures a Client built by New.
+// Option configures a Client built by New. Options validate their
+// argument: a nil one, or one given nil, makes New fail with an error
+// matching material.ErrInvalidInput.
 type Option func(*options) error
+
+func shared(o core.Option) Option { return func(opts *options) error { return o(&opts.Settings) } }
 
 // WithStableToken makes the client fetch its token from cgi-bin/stable_token
 // (the platform's recommendation: processes fetching it on their own do not
@@ -58,70 +54,45 @@ func WithStableToken() Option {
 // token service or a third-party platform's authorizer_access_token
 // (auth.Static, auth.NewCache over an auth.FetcherFunc). New's appID and
 // secret may then be empty.
-func WithTokenSource(ts auth.TokenSource) Option {
-	return func(o *options) error {
-		if ts == nil {
-			return fmt.Errorf("officialaccount: WithTokenSource(nil): %w", material.ErrInvalidInput)
-		}
-		o.tokens = ts
-		return nil
-	}
-}
+func WithTokenSource(ts auth.TokenSource) Option { return shared(core.TokenSource(ts)) }
 
 // WithBaseURL sends every call, token fetches included, to u instead of
-// DefaultBaseURL, e.g. an emulator at httptest server URL + "/oa".
-func WithBaseURL(u string) Option {
-	return func(o *options) error {
-		if u == "" {
-			return fmt.Errorf("officialaccount: WithBaseURL(\"\"): %w", material.ErrInvalidInput)
-		}
-		o.baseURL = u
-		return nil
-	}
-}
+// DefaultBaseURL, e.g. an emulator at httptest server URL + "/oa". u must
+// be an absolute http or https URL without query or fragment; it may have
+// a path.
+func WithBaseURL(u string) Option { return shared(core.BaseURL(u)) }
 
-// WithHTTPClient sends requests with c's Transport (and Timeout, Jar),
-// token fetches included. The default has connection timeouts and no
-// overall limit, which the context sets: a 10 MB upload must not be cut
-// off. Whatever c's CheckRedirect, no request that carries the AppSecret
-// or an access token follows a redirect: a 3xx reply is an error naming
-// its status and the target's host only. DownloadURL, whose links carry
-// neither, follows redirects.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) error {
-		if c == nil {
-			return fmt.Errorf("officialaccount: WithHTTPClient(nil): %w", material.ErrInvalidInput)
-		}
-		o.hc = c
-		return nil
-	}
-}
+// WithHTTPClient sends requests with a copy of c (its Transport, Timeout
+// and Jar), token fetches included. The default has connection timeouts
+// and no overall limit, which the context sets: a 10 MB upload must not be
+// cut off. Whatever c's CheckRedirect, no request that carries the
+// AppSecret or an access token follows a redirect: a 3xx reply is an error
+// naming its status and the target's host only. DownloadURL, whose links
+// carry neither, follows redirects.
+//
+// c's Transport sees the access token in the URL of every request: to
+// count, time or trace calls, use WithObserver, which never sees it.
+func WithHTTPClient(c *http.Client) Option { return shared(core.HTTPClient(c)) }
 
 // WithLogger logs requests (method, host, path, status; never a query string,
-// a token or a body) and retries to l. The default discards.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error { o.logger = l; return nil }
-}
+// a token or a body), retries and token fetches to l. The default discards.
+func WithLogger(l *slog.Logger) Option { return shared(core.Logger(l)) }
 
 // WithRetry sets the retry policy (see transport.RetryPolicy): attempts and
 // backoff for busy answers (-1, 45011), HTTP 429 and 5xx and connection
 // errors. Writes are retried only when the platform provably did not act.
-func WithRetry(p transport.RetryPolicy) Option {
-	return func(o *options) error { o.retry = p; return nil }
-}
+func WithRetry(p transport.RetryPolicy) Option { return shared(core.Retry(p)) }
 
 // WithClock sets the clock the token cache judges expiry by, and the time a
 // Media gets when the platform's answer carries none (permanent media). The
 // default is time.Now.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) error {
-		if now == nil {
-			return fmt.Errorf("officialaccount: WithClock(nil): %w", material.ErrInvalidInput)
-		}
-		o.now = now
-		return nil
-	}
-}
+func WithClock(now func() time.Time) Option { return shared(core.Clock(now)) }
+
+// WithObserver tells o of every call the client makes and of each of its
+// attempts (see transport.Observer): platform, operation, endpoint path,
+// attempt, HTTP status, errcode, token refresh, bytes, duration and
+// outcome class; never a query string, a token or a secret.
+func WithObserver(o transport.Observer) Option { return shared(core.Observer(o)) }
 
 // New returns a client of the Official Account appID. By default it fetches
 // the plain access token (GET cgi-bin/token) with secret and caches it in
@@ -129,73 +100,46 @@ func WithClock(now func() time.Time) Option {
 // choose WithStableToken or WithTokenSource. appID and secret may be empty
 // with WithTokenSource.
 func New(appID, secret string, opts ...Option) (*Client, error) {
-	o := options{baseURL: DefaultBaseURL, now: time.Now}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+	var o options
+	if err := core.Apply(&o, opts); err != nil {
+		return nil, core.NewError(material.OfficialAccount, err)
 	}
-	o.baseURL = strings.TrimRight(o.baseURL, "/")
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
+	if o.Tokens == nil && (appID == "" || secret == "") {
+		return nil, core.NewError(material.OfficialAccount, &material.ValidationError{Platform: material.OfficialAccount, Field: "credentials",
+			Problem: "an app id and a secret are needed (or WithTokenSource)", Err: []error{material.ErrInvalidInput}})
 	}
-	ts := o.tokens
-	if ts == nil {
-		if appID == "" || secret == "" {
-			return nil, fmt.Errorf("officialaccount: an app id and a secret are needed (or WithTokenSource): %w", material.ErrInvalidInput)
-		}
-		fopts := []auth.FetcherOption{auth.WithBaseURL(o.baseURL), auth.WithFetcherClock(o.now), auth.WithFetcherLogger(o.logger)}
-		if o.hc != nil {
-			fopts = append(fopts, auth.WithHTTPClient(o.hc))
-		}
-		var (
-			f   auth.Fetcher
-			err error
-		)
+	fetch := func(fopts ...auth.FetcherOption) (auth.Fetcher, error) {
 		if o.stable {
-			f, err = auth.NewStable(appID, secret, fopts...)
-		} else {
-			f, err = auth.NewOfficialAccount(appID, secret, fopts...)
+			return auth.NewStable(appID, secret, fopts...)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("officialaccount: %w", err)
-		}
-		ts = auth.NewCache(f, auth.WithClock(o.now), auth.WithLogger(o.logger))
+		return auth.NewOfficialAccount(appID, secret, fopts...)
 	}
-	tc, err := transport.New(transport.Config{
-		Platform:   material.OfficialAccount,
-		BaseURL:    o.baseURL,
-		Tokens:     ts,
-		HTTPClient: o.hc,
-		Logger:     o.logger,
-		Retry:      o.retry,
-		Secrets:    []string{secret},
-	})
+	c, err := core.New(material.OfficialAccount, secret, fetch, o.Settings)
 	if err != nil {
-		return nil, fmt.Errorf("officialaccount: %w", err)
+		return nil, err
 	}
-	hc := &http.Client{Transport: transport.DefaultTransport()}
-	if o.hc != nil {
-		*hc = *o.hc
+	links := &http.Client{Transport: transport.DefaultTransport()}
+	if o.HTTPClient != nil {
+		*links = *o.HTTPClient
 	}
-	hc.CheckRedirect = nil // CDN links may redirect; they carry no token
-	return &Client{t: tc, hc: hc, now: o.now, base: o.baseURL, appID: appID}, nil
+	links.CheckRedirect = nil // CDN links may redirect; they carry no token
+	return &Client{c: c, links: links, appID: appID}, nil
 }
 
-// wrap prefixes err with the package and the operation.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("officialaccount: %s: %w", op, err)
-}
-
-// needID refuses an empty media id before anything is sent.
-func needID(id string) error {
-	if strings.TrimSpace(id) == "" {
-		return &material.ValidationError{Platform: material.OfficialAccount, Field: "media_id", Problem: "empty media id", Err: []error{material.ErrInvalidInput}}
-	}
-	return nil
+// Do sends a request to an endpoint the client does not wrap, with the
+// client's token (added to the URL by its innermost transport, refreshed
+// and replayed once when the platform rejects it), retry policy, logger
+// and observer, and decodes the JSON reply into out (when not nil). Any
+// errcode other than 0 is a *material.APIError; a reply type that
+// implements transport.Required is checked for what a success must hold.
+// Mark a call that changes state with req.Write: it is then sent again
+// only when the platform provably did not act on it.
+//
+// This is the supported way to reach the rest of the platform's API; the
+// example calls cgi-bin/material/add_news, which the platform took offline
+// (errcode 45106).
+func (c *Client) Do(ctx context.Context, req *transport.Request, out any) error {
+	return c.c.Call(ctx, req, out)
 }
 
 var errNoBytes = errors.New("the platform answered JSON where file bytes were expected")

@@ -25,8 +25,8 @@
 //
 // # Validation
 //
-// Every upload is checked against material.Rules (kind, size, format) before
-// a byte is sent; the error is a *material.ValidationError naming the limit.
+// Every upload is checked against the platform's rules (material.RuleFor:
+// kind, size, format) before a byte is sent; the error is a *material.ValidationError naming the limit.
 // The Official Account has no "file" kind (material.ErrUnsupported). The
 // platform's own verdict is still decoded if a limit changes upstream.
 //
@@ -79,6 +79,17 @@
 // This package does not offer them: use the draft API (cgi-bin/draft/add,
 // then cgi-bin/freepublish/submit). Existing news items can still be read
 // (Get), listed (List, BatchGet), counted and deleted.
+//
+// # Other endpoints, and watching calls
+//
+// Do calls an endpoint this package does not wrap, with the client's
+// token, retries, logger and observer (see package transport).
+// WithObserver is told of every call and attempt (operation, path, status,
+// errcode, token refresh, bytes, duration, outcome class) and never of
+// the request itself: build metrics and traces on it rather than on a
+// transport given with WithHTTPClient, which sees the token in every URL.
+// The construction and the options both clients share live once, in an
+// internal package; this package keeps what only the Official Account has.
 //
 // # Testing
 //

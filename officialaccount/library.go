@@ -18,8 +18,7 @@ import (
 
 // Add adds an image, voice or thumb to the permanent library and returns
 // its id, and for an image its URL (POST cgi-bin/material/add_material,
-// "新增永久素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html).
+// "新增永久素材").
 // Videos need a title and an introduction: use AddVideo.
 //
 // The limits of the kind are checked before anything is sent. An Add is
@@ -35,9 +34,11 @@ import (
 //
 // The platform's answer carries no time: CreatedAt is the client's clock
 // (WithClock) when the answer came.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html
 func (c *Client) Add(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
 	if kind == material.KindVideo {
-		return material.Media{}, wrap("add material", &material.ValidationError{Platform: material.OfficialAccount, API: material.APIPermanent, Kind: kind, Name: src.Name(),
+		return material.Media{}, c.c.Wrap(opAdd, &material.ValidationError{Platform: material.OfficialAccount, API: material.APIPermanent, Kind: kind, Name: src.Name(),
 			Field: "kind", Problem: "a video needs a title and an introduction: use AddVideo", Err: []error{material.ErrInvalidInput}})
 	}
 	return c.add(ctx, kind, src, nil)
@@ -45,31 +46,36 @@ func (c *Client) Add(ctx context.Context, kind material.Kind, src material.Sourc
 
 // AddVideo adds a video to the permanent library with its title and
 // introduction, sent as the JSON form field "description" (POST
-// cgi-bin/material/add_material,
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html).
+// cgi-bin/material/add_material).
 // It follows Add's rules for writes whose outcome is unknown.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_addmaterial.html
 func (c *Client) AddVideo(ctx context.Context, src material.Source, desc material.VideoDescription) (material.Media, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(desc); err != nil {
-		return material.Media{}, wrap("add material", err)
+		return material.Media{}, c.c.Wrap(opAdd, err)
 	}
 	return c.add(ctx, material.KindVideo, src, []transport.Field{{Name: "description", Value: string(bytes.TrimSpace(buf.Bytes()))}})
 }
 
 func (c *Client) add(ctx context.Context, kind material.Kind, src material.Source, fields []transport.Field) (material.Media, error) {
 	var reply wire.Media
-	since := c.now()
-	err := c.upload(ctx, material.APIPermanent, kind, src, "/cgi-bin/material/add_material", url.Values{"type": {string(kind)}}, fields, &reply)
+	since := c.c.Now()
+	req := &transport.Request{Path: "/cgi-bin/material/add_material", Query: url.Values{"type": {string(kind)}}, Fields: fields}
+	err := c.c.Upload(ctx, opAdd, material.APIPermanent, kind, src, req, &reply)
 	if err != nil {
 		if errors.Is(err, material.ErrOutcomeUnknown) { // also when ctx ended while the reply was awaited
 			return material.Media{}, &OutcomeUnknownError{Kind: kind, Name: src.Name(), Since: since, Err: err}
 		}
-		return material.Media{}, wrap("add material", err)
+		return material.Media{}, c.c.Wrap(opAdd, err)
 	}
-	return material.Media{ID: reply.MediaID, Kind: kind, CreatedAt: c.now().Truncate(time.Second), URL: reply.URL}, nil
+	return material.Media{ID: reply.MediaID, Kind: kind, CreatedAt: c.c.Now().Truncate(time.Second), URL: reply.URL}, nil
 }
+
+// opAdd is the operation of Add and AddVideo.
+const opAdd = "add material"
 
 // mediaIDBody is the JSON body of get_material and del_material.
 type mediaIDBody struct {
@@ -77,8 +83,7 @@ type mediaIDBody struct {
 }
 
 // Get returns a permanent item without the caller knowing its kind (POST
-// cgi-bin/material/get_material, "获取永久素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterial.html).
+// cgi-bin/material/get_material, "获取永久素材").
 //
 // The platform answers an image, voice or thumb with its bytes: the Asset
 // then has Content (streamed; the caller closes it) and Kind "" since the
@@ -86,19 +91,23 @@ type mediaIDBody struct {
 // description and down_url (Kind video, Video set) and a news item with
 // JSON holding news_item (Kind news, News set). A temporary, unknown or
 // deleted id (errcode 40007) matches material.ErrNotFound.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterial.html
 func (c *Client) Get(ctx context.Context, mediaID string) (*material.Asset, error) {
-	if err := needID(mediaID); err != nil {
-		return nil, wrap("get material", err)
-	}
-	r, err := c.t.Download(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/get_material", JSON: mediaIDBody{mediaID}})
+	const op = "get material"
+	mediaID, err := c.c.MediaID(mediaID)
 	if err != nil {
-		return nil, wrap("get material", err)
+		return nil, c.c.Wrap(op, err)
+	}
+	r, err := c.c.Download(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/get_material", JSON: mediaIDBody{mediaID}})
+	if err != nil {
+		return nil, c.c.Wrap(op, err)
 	}
 	if r.Content != nil {
 		return &material.Asset{MediaID: mediaID, Content: r.Content}, nil
 	}
 	a, err := decodeAsset(mediaID, r.JSON)
-	return a, wrap("get material", err)
+	return a, c.c.Wrap(op, err)
 }
 
 // decodeAsset tells a news item from a video by the keys of the reply.
@@ -133,25 +142,30 @@ func decodeAsset(mediaID string, body []byte) (*material.Asset, error) {
 }
 
 // Delete removes a permanent item, one made in the web console included
-// (POST cgi-bin/material/del_material, "删除永久素材",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_delmaterial.html).
+// (POST cgi-bin/material/del_material, "删除永久素材").
 // Temporary media cannot be deleted: a temporary, unknown or already
 // deleted id matches material.ErrNotFound.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_delmaterial.html
 func (c *Client) Delete(ctx context.Context, mediaID string) error {
-	if err := needID(mediaID); err != nil {
-		return wrap("delete material", err)
+	const op = "delete material"
+	mediaID, err := c.c.MediaID(mediaID)
+	if err != nil {
+		return c.c.Wrap(op, err)
 	}
-	err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/del_material", JSON: mediaIDBody{mediaID}, Write: true}, nil)
-	return wrap("delete material", err)
+	err = c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/del_material", JSON: mediaIDBody{mediaID}, Write: true}, nil)
+	return c.c.Wrap(op, err)
 }
 
 // Count returns the library's sizes by kind; thumbs count as images (GET
-// cgi-bin/material/get_materialcount, "获取永久素材总数",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterialcount.html).
+// cgi-bin/material/get_materialcount, "获取永久素材总数").
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterialcount.html
 func (c *Client) Count(ctx context.Context) (material.Counts, error) {
+	const op = "get material count"
 	var n material.Counts
-	err := c.t.Do(ctx, &transport.Request{Path: "/cgi-bin/material/get_materialcount"}, &n)
-	return n, wrap("get material count", err)
+	err := c.c.Do(ctx, op, &transport.Request{Path: "/cgi-bin/material/get_materialcount"}, &n)
+	return n, c.c.Wrap(op, err)
 }
 
 // listKinds are the kinds batchget_material takes; thumbs are listed as
@@ -184,17 +198,19 @@ type batchItem struct {
 
 // BatchGet returns one page of the library's items of a kind: count (1 to
 // material.MaxPageSize) items from offset, newest first (POST
-// cgi-bin/material/batchget_material, "获取永久素材列表",
-// https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html).
+// cgi-bin/material/batchget_material, "获取永久素材列表").
 // kind is image (thumbs included), video, voice or news; others match
 // material.ErrUnsupported, a count or offset out of range
 // material.ErrInvalidInput, before anything is sent.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html
 func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count int) (*material.Page, error) {
+	const op = "batch get material"
 	if err := checkListKind(kind); err != nil {
-		return nil, wrap("batch get material", err)
+		return nil, c.c.Wrap(op, err)
 	}
 	if count < 1 || count > material.MaxPageSize || offset < 0 {
-		return nil, wrap("batch get material", &material.ValidationError{Platform: material.OfficialAccount, Kind: kind, Field: "count",
+		return nil, c.c.Wrap(op, &material.ValidationError{Platform: material.OfficialAccount, Kind: kind, Field: "count",
 			Problem: fmt.Sprintf("offset %d, count %d: count must be 1 to %d and offset at least 0", offset, count, material.MaxPageSize), Err: []error{material.ErrInvalidInput}})
 	}
 	var reply struct {
@@ -207,8 +223,8 @@ func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count
 		Offset int           `json:"offset"`
 		Count  int           `json:"count"`
 	}{kind, offset, count}
-	if err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/batchget_material", JSON: req}, &reply); err != nil {
-		return nil, wrap("batch get material", err)
+	if err := c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/batchget_material", JSON: req}, &reply); err != nil {
+		return nil, c.c.Wrap(op, err)
 	}
 	p := &material.Page{Kind: kind, Offset: offset, Total: reply.TotalCount, Items: make([]material.Item, 0, len(reply.Item))}
 	for _, it := range reply.Item {
@@ -231,10 +247,12 @@ func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count
 // first, and yields each media id at most once, even if items added or
 // deleted meanwhile shift the pages (an item added during the listing may
 // be missed). Each range over the result lists afresh.
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html
 func (c *Client) List(ctx context.Context, kind material.Kind) iter.Seq2[material.Item, error] {
 	return func(yield func(material.Item, error) bool) {
 		if err := checkListKind(kind); err != nil {
-			yield(material.Item{}, wrap("list material", err))
+			yield(material.Item{}, c.c.Wrap("list material", err))
 			return
 		}
 		seen := make(map[string]struct{})

@@ -37,15 +37,17 @@ type massArticle struct {
 const MaxMassArticles = 8
 
 // UploadNews uploads 1 to 8 articles as mass-send news material (POST
-// cgi-bin/media/uploadnews, "上传图文消息素材",
-// https://developers.weixin.qq.com/doc/service/api/notify/message/api_uploadnewsmsg.html).
+// cgi-bin/media/uploadnews, "上传图文消息素材").
 // Each article needs a title, content (HTML) and thumb_media_id, a
 // temporary thumb or image (Upload); Article.URL and ThumbURL are not sent.
 // Missing fields are refused before sending. This is not the permanent
 // library: news can no longer be added there (see the package doc).
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/service/api/notify/message/api_uploadnewsmsg.html
 func (c *Client) UploadNews(ctx context.Context, articles ...material.Article) (MassMedia, error) {
+	const op = "upload news"
 	bad := func(problem string) (MassMedia, error) {
-		return MassMedia{}, wrap("upload news", &material.ValidationError{Platform: material.OfficialAccount, Kind: material.KindNews, Field: "articles", Problem: problem, Err: []error{material.ErrInvalidInput}})
+		return MassMedia{}, c.c.Wrap(op, &material.ValidationError{Platform: material.OfficialAccount, Kind: material.KindNews, Field: "articles", Problem: problem, Err: []error{material.ErrInvalidInput}})
 	}
 	if n := len(articles); n < 1 || n > MaxMassArticles {
 		return bad(fmt.Sprintf("%d articles: a news message holds 1 to %d", n, MaxMassArticles))
@@ -65,34 +67,37 @@ func (c *Client) UploadNews(ctx context.Context, articles ...material.Article) (
 		body.Articles[i] = massArticle{Title: a.Title, ThumbMediaID: a.ThumbMediaID, Author: a.Author, Digest: a.Digest, ShowCoverPic: a.ShowCoverPic,
 			Content: a.Content, ContentSourceURL: a.ContentSourceURL, NeedOpenComment: a.NeedOpenComment, OnlyFansCanComment: a.OnlyFansCanComment}
 	}
-	m, err := c.mass(ctx, "/cgi-bin/media/uploadnews", body)
-	return m, wrap("upload news", err)
+	m, err := c.mass(ctx, op, "/cgi-bin/media/uploadnews", body)
+	return m, c.c.Wrap(op, err)
 }
 
 // UploadVideo turns a video into mass-send video material with a title and
 // description (POST cgi-bin/media/uploadvideo, "mpvideo", documented with
-// the mass-send API,
-// https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html).
+// the mass-send API).
 // mediaID is a video uploaded with Upload or AddVideo (the documents
 // disagree on which; the call is sent to api.weixin.qq.com, not the old
 // file.api.weixin.qq.com).
+//
+// Upstream doc: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html
 func (c *Client) UploadVideo(ctx context.Context, mediaID, title, description string) (MassMedia, error) {
-	if err := needID(mediaID); err != nil {
-		return MassMedia{}, wrap("upload video", err)
+	const op = "upload video"
+	mediaID, err := c.c.MediaID(mediaID)
+	if err != nil {
+		return MassMedia{}, c.c.Wrap(op, err)
 	}
 	body := struct {
 		MediaID     string `json:"media_id"`
 		Title       string `json:"title"`
 		Description string `json:"description"`
 	}{mediaID, title, description}
-	m, err := c.mass(ctx, "/cgi-bin/media/uploadvideo", body)
-	return m, wrap("upload video", err)
+	m, err := c.mass(ctx, op, "/cgi-bin/media/uploadvideo", body)
+	return m, c.c.Wrap(op, err)
 }
 
-func (c *Client) mass(ctx context.Context, path string, body any) (MassMedia, error) {
+func (c *Client) mass(ctx context.Context, op, path string, body any) (MassMedia, error) {
 	var reply wire.Media
-	if err := c.t.Do(ctx, &transport.Request{Method: http.MethodPost, Path: path, JSON: body, Write: true}, &reply); err != nil {
+	if err := c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: path, JSON: body, Write: true}, &reply); err != nil {
 		return MassMedia{}, err
 	}
-	return MassMedia{ID: reply.MediaID, Kind: material.Kind(reply.Type), CreatedAt: reply.CreatedAt.Or(c.now)}, nil
+	return MassMedia{ID: reply.MediaID, Kind: material.Kind(reply.Type), CreatedAt: reply.CreatedAt.Or(c.c.Now)}, nil
 }

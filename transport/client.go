@@ -19,8 +19,8 @@ import (
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
-// UserAgent is sent with every request.
-const UserAgent = "wxmaterial (+https://github.com/wxmaterial/wxmaterial)"
+// userAgent is sent with every request.
+const userAgent = "wxmaterial (+https://github.com/wxmaterial/wxmaterial)"
 
 // Config configures a Client.
 type Config struct {
@@ -55,6 +55,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Retry is the retry policy; zero fields take the defaults.
 	Retry RetryPolicy
+	// Observer, if not nil, is told of every attempt and every call (see
+	// Observer).
+	Observer Observer
 }
 
 // Client sends requests to one platform host: it adds the access token in
@@ -66,8 +69,8 @@ type Client struct {
 	base     *url.URL
 	rc       *retryablehttp.Client
 	log      *slog.Logger
-	policy   RetryPolicy
 	secrets  *redact.Set // the tokens sent and Config.Secrets: scrubbed from any reply text in an error
+	obs      Observer
 }
 
 // New returns a Client for cfg.
@@ -100,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc.Transport = &tokenTransport{base: hc.Transport, tokens: cfg.Tokens, platform: cfg.Platform, host: base.Host, secrets: secrets}
 
-	c := &Client{platform: cfg.Platform, base: base, log: log, policy: policy, secrets: secrets}
+	c := &Client{platform: cfg.Platform, base: base, log: log, secrets: secrets, obs: cfg.Observer}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:      hc,
 		Logger:          nil, // its logger prints URLs; ours logs paths only
@@ -135,19 +138,27 @@ func DefaultTransport() *http.Transport {
 // Platform returns the platform the client talks to.
 func (c *Client) Platform() material.Platform { return c.platform }
 
-// Request describes one API call.
+// Request describes one API call: an endpoint of the platform, its query
+// (never the access token: the client adds it), and a JSON body or a file
+// to upload.
 type Request struct {
-	// Op names the endpoint in errors and logs; the path without its
-	// leading slash when empty (e.g. "cgi-bin/media/upload").
+	// Op names the call for an Observer (Event.Operation), e.g. "upload";
+	// the endpoint (Path without its leading slash) when empty. Errors
+	// name the endpoint.
 	Op     string
 	Method string     // GET when empty
 	Path   string     // relative to the base URL, e.g. "/cgi-bin/media/get"
 	Query  url.Values // never the access token: the transport adds it
 	// JSON is encoded as the body (HTML not escaped: article URLs carry &).
 	JSON any
-	// Body is a raw body, e.g. from Multipart; ContentType is its type.
-	Body        *Body
-	ContentType string
+	// File, when set, is uploaded as the multipart part "media", after
+	// Fields, the way both platforms take files: streamed, with an exact
+	// Content-Length. It must have a known size; the clients check it
+	// against the platform's limits (and spool a stream of unknown size)
+	// before they send it. It is sent again (a retry, a replay with a new
+	// token) only when it is Replayable.
+	File   *material.Source
+	Fields []Field
 	// Header holds extra headers, e.g. Range.
 	Header http.Header
 	// Write marks a call that changes state on the server. It is sent
@@ -160,12 +171,9 @@ type Request struct {
 	Write bool
 }
 
-func (r *Request) op() string {
-	if r.Op != "" {
-		return r.Op
-	}
-	return strings.TrimPrefix(r.Path, "/")
-}
+// endpoint is the path without its leading slash, e.g.
+// "cgi-bin/media/upload": what errors name.
+func (r *Request) endpoint() string { return strings.TrimPrefix(r.Path, "/") }
 
 // Required is implemented by a reply type that knows what a successful
 // reply must hold. Do calls Missing after decoding a success into it; a
@@ -178,7 +186,7 @@ type Required interface {
 
 // Do sends req and decodes the JSON reply into out (if not nil).
 func (c *Client) Do(ctx context.Context, req *Request, out any) error {
-	cl := &call{op: req.op(), write: req.Write}
+	cl := c.newCall(req)
 	resp, err := c.do(ctx, req, cl, func(resp *http.Response) error {
 		body, err := c.decodeJSON(cl.op, resp)
 		if err != nil {
@@ -203,11 +211,25 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		resp.Body.Close()
 	}
-	resp.Body.Close()
-	return nil
+	cl.observeCall(ctx, err)
+	return err
+}
+
+// newCall makes the state of a call of req.
+func (c *Client) newCall(req *Request) *call {
+	cl := &call{op: req.endpoint(), write: req.Write}
+	if c.obs != nil {
+		op := req.Op
+		if op == "" {
+			op = cl.op
+		}
+		cl.obs = &tally{o: c.obs, start: time.Now(),
+			event: Event{Kind: EventCall, Platform: c.platform, Operation: op, Path: "/" + cl.op}}
+	}
+	return cl
 }
 
 // do builds and sends the request through go-retryablehttp with handle as
@@ -217,7 +239,10 @@ func (c *Client) do(ctx context.Context, req *Request, cl *call, handle func(*ht
 	if err != nil {
 		return nil, err
 	}
-	rreq.SetResponseHandler(handle)
+	rreq.SetResponseHandler(func(resp *http.Response) error {
+		cl.markHandled()
+		return handle(resp)
+	})
 	resp, err := c.rc.Do(rreq)
 	if err != nil {
 		if resp != nil {
@@ -236,48 +261,50 @@ func (c *Client) newRequest(ctx context.Context, req *Request, cl *call) (*retry
 	if method == "" {
 		method = http.MethodGet
 	}
-	var body *Body
-	contentType := req.ContentType
+	var (
+		raw         retryablehttp.ReaderFunc
+		size        int64
+		contentType string
+	)
+	cl.replayable = true
 	switch {
-	case req.JSON != nil && req.Body != nil:
-		return nil, fmt.Errorf("transport: %s: both JSON and Body set", cl.op)
+	case req.JSON != nil && req.File != nil:
+		return nil, fmt.Errorf("%s: both JSON and File set: %w", cl.op, material.ErrInvalidInput)
 	case req.JSON != nil:
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(req.JSON); err != nil {
-			return nil, fmt.Errorf("transport: %s: encode request: %w", cl.op, err)
+			return nil, fmt.Errorf("%s: encode the request: %w", cl.op, err)
 		}
-		b := BytesBody(bytes.TrimRight(buf.Bytes(), "\n"))
-		body, contentType = &b, "application/json"
-	case req.Body != nil:
-		body = req.Body
+		b := bytes.TrimRight(buf.Bytes(), "\n")
+		raw = func() (io.Reader, error) { return bytes.NewReader(b), nil }
+		size, contentType = int64(len(b)), "application/json"
+	case req.File != nil:
+		f, err := newForm(req.Fields, *req.File, c.platform == material.WeCom)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cl.op, err)
+		}
+		raw = func() (io.Reader, error) { return f.reader(), nil }
+		size, contentType = f.size(), f.contentType
+		cl.replayable = req.File.Replayable()
 	}
-	var raw any
-	if body != nil {
-		raw = retryablehttp.ReaderFunc(func() (io.Reader, error) {
-			r, err := body.Open()
-			if err != nil {
-				cl.openFailed(err)
-			}
-			return r, err
-		})
-		cl.replayable = body.Replayable
-	} else {
-		cl.replayable = true
+	var body any
+	if raw != nil {
+		body = raw
 	}
-	rreq, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), raw)
+	rreq, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("transport: %s: %w", cl.op, redact.Error(err))
+		return nil, fmt.Errorf("%s: %w", cl.op, redact.Error(err))
 	}
-	if body != nil {
+	if raw != nil {
 		// A ReaderFunc gives no length; without one net/http would send a
 		// chunked body, which the platforms refuse with HTTP 412.
-		rreq.ContentLength = body.Size
-		if body.Size == 0 {
+		rreq.ContentLength = size
+		if size == 0 {
 			rreq.Body, rreq.GetBody = http.NoBody, nil
 		}
-		if !body.Replayable {
+		if !cl.replayable {
 			rreq.GetBody = nil
 		}
 	}
@@ -287,7 +314,7 @@ func (c *Client) newRequest(ctx context.Context, req *Request, cl *call) (*retry
 	if contentType != "" {
 		rreq.Header.Set("Content-Type", contentType)
 	}
-	rreq.Header.Set("User-Agent", UserAgent)
+	rreq.Header.Set("User-Agent", userAgent)
 	return rreq, nil
 }
 
@@ -305,15 +332,12 @@ func (c *Client) finalError(ctx context.Context, cl *call, err error) error {
 		}
 		return fmt.Errorf("%w (%w: %s)", e, material.ErrOutcomeUnknown, why)
 	}
-	if oerr := cl.openError(); oerr != nil {
-		return fmt.Errorf("%s %s: open the request body: %w", c.platform, cl.op, redact.ErrorWith(oerr, c.secrets))
-	}
 	if _, local := cl.bodyState(); local != nil {
-		e := fmt.Errorf("%s %s: read the request body: %w", c.platform, cl.op, redact.ErrorWith(local, c.secrets))
+		e := &localError{op: cl.op, err: redact.ErrorWith(local, c.secrets)}
 		return unknown(e, "the server answered success to a request it cannot have received in full")
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return unknown(fmt.Errorf("%s %s: %w", c.platform, cl.op, context.Cause(ctx)),
+		return unknown(fmt.Errorf("%s: %w", cl.op, context.Cause(ctx)),
 			"the request was sent in full and its reply was not read")
 	}
 	var apiErr *material.APIError
@@ -325,17 +349,22 @@ func (c *Client) finalError(ctx context.Context, cl *call, err error) error {
 	}
 	var te *tokenError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s %s: %w", c.platform, cl.op, redact.ErrorWith(err, c.secrets))
+		return fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(err, c.secrets))
 	}
 	var ut *untrustedReply
 	if errors.As(err, &ut) {
-		return unknown(fmt.Errorf("%s %s: %w", c.platform, cl.op, err), "a server claimed to have acted")
+		return unknown(fmt.Errorf("%s: %w", cl.op, err), "a server claimed to have acted")
 	}
-	return unknown(fmt.Errorf("%s %s: %w", c.platform, cl.op, redact.ErrorWith(err, c.secrets)),
+	return unknown(fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(err, c.secrets)),
 		"the request was sent in full before the failure")
 }
 
+// logRequest is go-retryablehttp's RequestLogHook, called before each
+// attempt: it starts the attempt and logs it.
 func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt int) {
+	if cl := callFrom(req.Context()); cl != nil {
+		cl.startAttempt(attempt + 1)
+	}
 	c.log.LogAttrs(req.Context(), slog.LevelDebug, "wxmaterial request",
 		slog.String("platform", string(c.platform)), slog.String("method", req.Method),
 		slog.String("host", req.URL.Host), slog.String("path", req.URL.Path), slog.Int("attempt", attempt+1))
@@ -345,3 +374,14 @@ func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
 	c.log.LogAttrs(resp.Request.Context(), slog.LevelDebug, "wxmaterial response",
 		slog.String("platform", string(c.platform)), slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode))
 }
+
+// localError is a request body that failed on this side as it was sent: a
+// Source that could not be opened or read, or that yielded more or fewer
+// bytes than it declared. The platform never got a complete request.
+type localError struct {
+	op  string
+	err error
+}
+
+func (e *localError) Error() string { return e.op + ": read the request body: " + e.err.Error() }
+func (e *localError) Unwrap() error { return e.err }

@@ -2,6 +2,33 @@
 // WeCom clients: one Client per platform host, built on
 // github.com/hashicorp/go-retryablehttp.
 //
+// # What it is for users
+//
+// Most programs never build a transport.Client: officialaccount.New and
+// work.New do. What users take from this package:
+//
+//   - Request, to call an endpoint the clients do not wrap, through a
+//     client's Do (officialaccount.Client.Do, work.Client.Do), in the
+//     manner of go-github's NewRequest and Do: the call gets the client's
+//     token (refreshed and replayed once when rejected), retry policy,
+//     logger and observer, and its errcode comes back as a
+//     *material.APIError. A reply type may implement Required.
+//   - RetryPolicy, for WithRetry.
+//   - Observer, Event and Class, for WithObserver: every attempt and every
+//     call, without the request (no query, token or secret), to build
+//     metrics, traces and audit logs on.
+//   - Classify, the one rule for "is this body the file or an error
+//     reply?", and ErrLength, which a ranged download's error matches.
+//
+// The rest (Config, New, Client's methods) is what the clients are made
+// of; it is documented and stable, but a program needs it only to speak to
+// a third host with the same conventions.
+//
+// Per-call state: go-retryablehttp hands its hooks nothing but the
+// request, so the state of a call across its attempts rides in the
+// request's context; it is one small struct, described in state.go, and
+// nothing else is passed that way.
+//
 // # Layers
 //
 // A call goes through go-retryablehttp (retry policy, backoff, the response
@@ -47,13 +74,16 @@
 //
 // # Bodies
 //
-// Uploads are Multipart bodies assembled as head + file + tail: an exact
-// Content-Length (the platforms answer HTTP 412 to chunked uploads), no
-// buffering, no goroutine, and replayable whenever the file is. Every
-// request body is watched as it leaves: it must yield exactly its size (one
-// byte past it is read before the last bytes go), so a source that lies
-// about its size, or fails to be read, never reaches the server as a
-// complete request; such a local failure is not retried and is not an
+// A Request's body is JSON, or a file (Request.File, a material.Source the
+// client has already checked against the platform's limits) sent as a
+// multipart form assembled as head + file + tail: an exact Content-Length
+// (the platforms answer HTTP 412 to chunked uploads), no buffering, no
+// goroutine. The file is opened when the first byte of its attempt is
+// read, and again for another attempt only when the Source is Replayable.
+// Every request body is watched as it leaves: it must yield exactly its
+// size (one byte past it is read before the last bytes go), so a source
+// that lies about its size, or fails to be read, never reaches the server
+// as a complete request; such a local failure is not retried and is not an
 // unknown outcome. Downloads stream: Classify, the one rule for "file or
 // error reply", peeks at the body's first bytes and never reads the file.
 //
@@ -65,9 +95,10 @@
 // DownloadLink, whose links carry no token, follows redirects as its
 // client decides.
 //
-// # Logging
+// # Logging and observing
 //
 // An optional *slog.Logger gets one debug line per attempt with the method,
 // host and path, and a warning per retry. Query strings and bodies are never
-// logged.
+// logged. An optional Observer gets an Event per attempt and per call
+// (see Observer); with none, nothing is counted.
 package transport

@@ -34,8 +34,11 @@ type Reply struct {
 // An error reply (an errcode, an HTTP status, an HTML page) is a
 // *material.APIError, never file bytes.
 func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
-	cl := &call{op: req.op(), write: req.Write}
-	var kind BodyKind
+	cl := c.newCall(req)
+	var (
+		kind BodyKind
+		doc  []byte
+	)
 	resp, err := c.do(ctx, req, cl, func(resp *http.Response) error {
 		v := classify(resp)
 		kind = v.kind
@@ -43,28 +46,33 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 		case BodyFile:
 			return nil
 		case BodyJSON:
-			body, err := c.decodeJSON(cl.op, resp)
-			cl.body = body
+			var err error
+			doc, err = c.decodeJSON(cl.op, resp)
 			return err
 		}
 		return c.replyError(cl.op, resp, v.why)
 	})
 	if err != nil {
+		cl.observeCall(ctx, err)
 		return nil, err
 	}
 	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header, secrets: c.secrets}
 	if kind == BodyJSON {
 		resp.Body.Close()
-		r.JSON = cl.body
+		r.JSON = doc
+		cl.observeCall(ctx, nil)
 		return r, nil
 	}
 	r.Content = contentOf(resp)
+	if cl.obs != nil {
+		r.Content.Body = &observedContent{rc: r.Content.Body, c: cl, ctx: ctx}
+	}
 	return r, nil
 }
 
 func contentOf(resp *http.Response) *material.Content {
 	return &material.Content{
-		Name:        FilenameOf(resp.Header.Get("Content-Disposition")),
+		Name:        filenameOf(resp.Header.Get("Content-Disposition")),
 		ContentType: resp.Header.Get("Content-Type"),
 		Size:        resp.ContentLength,
 		Body:        resp.Body,
@@ -103,7 +111,7 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("User-Agent", userAgent)
 	op := "GET " + u.Host + u.Path
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -130,11 +138,11 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 
 var fallbackFilename = regexp.MustCompile(`(?i)filename(\*?)\s*=\s*("([^"]*)"|[^;]+)`)
 
-// FilenameOf returns the file name a Content-Disposition header gives,
+// filenameOf returns the file name a Content-Disposition header gives,
 // preferring RFC 5987 filename* (WeCom sends both forms for non-ASCII names)
 // and reduced to a safe base name: no folders, no "..", no control
 // characters. It returns "" when there is none.
-func FilenameOf(contentDisposition string) string {
+func filenameOf(contentDisposition string) string {
 	if contentDisposition == "" {
 		return ""
 	}

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
-
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -88,8 +89,8 @@ func TestBrokenReplyToAWrite(t *testing.T) {
 				io.Copy(io.Discard, r.Body)
 				br.serve(w)
 			}))
-			body := transport.BytesBody(bytes.Repeat([]byte("m"), 64<<10))
-			err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", Body: &body, ContentType: "application/octet-stream", Write: true}, &mediaOut{})
+			body := material.FromBytes("body.bin", bytes.Repeat([]byte("m"), 64<<10))
+			err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", File: &body, Write: true}, &mediaOut{})
 			if !errors.Is(err, material.ErrOutcomeUnknown) {
 				t.Errorf("write: err = %v, want ErrOutcomeUnknown", err)
 			}
@@ -125,8 +126,8 @@ func TestCutReplyRace(t *testing.T) {
 	payload := bytes.Repeat([]byte("p"), 256<<10)
 	for i := range 300 {
 		before := n.Load()
-		body := transport.BytesBody(payload)
-		err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", Body: &body, ContentType: "application/octet-stream", Write: true}, &mediaOut{})
+		body := material.FromBytes("body.bin", payload)
+		err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", File: &body, Write: true}, &mediaOut{})
 		if got := n.Load() - before; got != 1 {
 			t.Fatalf("upload %d reached the server %d times", i, got)
 		}
@@ -251,11 +252,9 @@ func TestEarlyReplyNotTrusted(t *testing.T) {
 	// A body that stalls after 1 MiB, until the reply has been seen.
 	release := make(chan struct{})
 	defer close(release)
-	body := transport.Body{Size: 2 << 20, Open: func() (io.Reader, error) {
-		return io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), blockUntil(release), bytes.NewReader(make([]byte, 1<<20))), nil
-	}}
+	body := material.FromReader("body.bin", io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), blockUntil(release), bytes.NewReader(make([]byte, 1<<20))), 2<<20)
 	var out mediaOut
-	err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", Body: &body, ContentType: "application/octet-stream", Write: true}, &out)
+	err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", File: &body, Write: true}, &out)
 	if !errors.Is(err, material.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "not trusted") {
 		t.Errorf("err = %v, want an untrusted reply with ErrOutcomeUnknown", err)
 	}
@@ -347,25 +346,35 @@ func TestGrowingFileNotUploaded(t *testing.T) {
 	}
 }
 
-// TestSourceThatCannotOpenIsNotRetried: a replayable body whose Open fails
-// is a local error, not retried.
+// TestSourceThatCannotOpenIsNotRetried: a replayable Source whose file
+// cannot be opened is a local error: no complete request reaches the
+// server, and the call is not retried.
 func TestSourceThatCannotOpenIsNotRetried(t *testing.T) {
-	var n atomic.Int32
-	c, _ := setup(t, material.WeCom, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1) }))
-	opens := 0
-	body := transport.Body{Size: 10, Replayable: true, Open: func() (io.Reader, error) {
-		opens++
-		if opens > 1 { // the first Open is go-retryablehttp's probe
-			return nil, errors.New("permission denied")
+	var complete, partial atomic.Int32
+	c, _ := setup(t, material.WeCom, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			partial.Add(1)
+			return
 		}
-		return strings.NewReader("0123456789"), nil
-	}}
-	err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", Body: &body, Write: true}, nil)
-	if err == nil || !strings.Contains(err.Error(), "permission denied") || errors.Is(err, material.ErrOutcomeUnknown) {
-		t.Fatalf("err = %v, want the local failure", err)
+		complete.Add(1)
+	}))
+	path := filepath.Join(t.TempDir(), "a.txt")
+	if err := os.WriteFile(path, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if n.Load() != 0 {
-		t.Errorf("requests = %d, want 0", n.Load())
+	body, err := material.FromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", File: &body, Write: true}, nil)
+	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, material.ErrOutcomeUnknown) || transport.ClassOf(err) != transport.ClassInvalidInput {
+		t.Fatalf("err = %v (class %v), want the local failure", err, transport.ClassOf(err))
+	}
+	if complete.Load() != 0 || partial.Load() > 1 {
+		t.Errorf("server: %d complete, %d partial requests; want none complete and no retry", complete.Load(), partial.Load())
 	}
 }
 

@@ -3,84 +3,107 @@ package transport
 import (
 	"bytes"
 	"cmp"
-	"context"
+	"fmt"
 	"io"
 	"mime/multipart"
-	"net/http"
 	"net/textproto"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
-// Field is a plain multipart form field, written before the file.
+// Field is a plain multipart form field, sent before the file (e.g. the
+// Official Account's video "description").
 type Field struct {
 	Name, Value string
 }
 
-// FilePart is the file of a multipart upload.
-type FilePart struct {
-	Field       string // the form field name; "media" on both platforms
-	Filename    string // sent raw as UTF-8 in filename="..." (the platforms reject filename*=)
-	ContentType string // of the file; application/octet-stream when empty
-	Body        Body
-	// Length adds filelength=<the body's exact size> to the part's
-	// Content-Disposition, as WeCom's upload pages ask ("应包含
-	// filename、filelength、content-type";
-	// https://developer.work.weixin.qq.com/document/path/90253).
-	Length bool
+// form is a multipart/form-data body rendered around a file: the fields
+// and the file part's header (head), the file's bytes, and the closing
+// boundary (tail). Its size is exact, nothing but head and tail is held in
+// memory, and it is produced again for every attempt when the file can be.
+type form struct {
+	head, tail  []byte
+	file        material.Source
+	contentType string // multipart/form-data with the boundary
 }
 
-// Multipart returns a multipart/form-data Body with the fields first and the
-// file last, and its Content-Type (with the boundary).
-//
-// The body is the rendered head, then the file's bytes, then the closing
-// boundary: its size is exact, nothing is buffered but the few hundred bytes
-// of head and tail, no goroutine is needed, and it is replayable whenever the
-// file's Body is.
-func Multipart(fields []Field, file FilePart) (Body, string, error) {
+// newForm renders the form of fields and file as the part "media", the way
+// both platforms take files. withLength adds filelength=<the file's exact
+// size> to the part's Content-Disposition, as WeCom's upload pages ask
+// ("应包含 filename、filelength、content-type";
+// https://developer.work.weixin.qq.com/document/path/90253). The file's
+// name is sent raw as UTF-8 in filename="..." (the platforms reject
+// filename*=).
+func newForm(fields []Field, file material.Source, withLength bool) (*form, error) {
+	if file.Size() < 0 {
+		return nil, fmt.Errorf("%s has an unknown size: the client prepares a source before it is sent: %w",
+			strconv.Quote(file.Name()), material.ErrInvalidInput)
+	}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for _, f := range fields {
 		if err := mw.WriteField(f.Name, f.Value); err != nil {
-			return Body{}, "", err
+			return nil, err
 		}
 	}
 	h := make(textproto.MIMEHeader)
-	disposition := multipart.FileContentDisposition(file.Field, headerSafe(file.Filename))
-	if file.Length && file.Body.Size >= 0 {
-		disposition += "; filelength=" + strconv.FormatInt(file.Body.Size, 10)
+	disposition := multipart.FileContentDisposition("media", headerSafe(file.Name()))
+	if withLength {
+		disposition += "; filelength=" + strconv.FormatInt(file.Size(), 10)
 	}
 	h.Set("Content-Disposition", disposition)
-	h.Set("Content-Type", cmp.Or(file.ContentType, "application/octet-stream"))
+	h.Set("Content-Type", cmp.Or(file.ContentType(), "application/octet-stream"))
 	if _, err := mw.CreatePart(h); err != nil {
-		return Body{}, "", err
+		return nil, err
 	}
 	split := buf.Len()
 	if err := mw.Close(); err != nil {
-		return Body{}, "", err
+		return nil, err
 	}
 	all := buf.Bytes()
-	head, tail := all[:split:split], all[split:]
-	open := file.Body.Open
-	size := file.Body.Size
-	return Body{
-		Size:       int64(len(head)) + size + int64(len(tail)),
-		Replayable: file.Body.Replayable,
-		Open: func() (io.Reader, error) {
-			r, err := open()
-			if err != nil {
-				return nil, err
-			}
-			mr := &multipartReader{Reader: io.MultiReader(bytes.NewReader(head), &exactReader{r: r, left: size}, bytes.NewReader(tail))}
-			if c, ok := r.(io.Closer); ok {
-				mr.closer = c
-			}
-			return mr, nil
-		},
-	}, mw.FormDataContentType(), nil
+	return &form{head: all[:split:split], tail: all[split:], file: file, contentType: mw.FormDataContentType()}, nil
+}
+
+// size is the form's exact length in bytes.
+func (f *form) size() int64 { return int64(len(f.head)) + f.file.Size() + int64(len(f.tail)) }
+
+// reader returns one attempt's body. It opens the file at its first Read,
+// not before: go-retryablehttp makes (and closes) one reader when the
+// request is built, which must not consume a one-shot Source.
+func (f *form) reader() io.Reader { return &formReader{f: f} }
+
+// formReader is one attempt's form: head, the file, tail.
+type formReader struct {
+	f    *form
+	r    io.Reader     // the whole form, once the file is open
+	file io.ReadCloser // the open file, closed by Close
+	err  error
+}
+
+func (r *formReader) Read(p []byte) (int, error) {
+	if r.r == nil {
+		if r.err != nil {
+			return 0, r.err
+		}
+		rc, err := r.f.file.Open()
+		if err != nil {
+			r.err = err
+			return 0, err
+		}
+		r.file = rc
+		r.r = io.MultiReader(bytes.NewReader(r.f.head), rc, bytes.NewReader(r.f.tail))
+	}
+	return r.r.Read(p)
+}
+
+// Close closes the file if it was opened.
+func (r *formReader) Close() error {
+	if r.file != nil {
+		return r.file.Close()
+	}
+	return nil
 }
 
 // headerSafe drops the characters that would break a MIME header line.
@@ -91,84 +114,4 @@ func headerSafe(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// multipartReader is the assembled body; closing it closes the file.
-type multipartReader struct {
-	io.Reader
-	closer io.Closer
-}
-
-func (m *multipartReader) Close() error {
-	if m.closer != nil {
-		return m.closer.Close()
-	}
-	return nil
-}
-
-// exactReader yields exactly left bytes of r and fails if r ends early, so a
-// short file is an error rather than a malformed form.
-type exactReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	if e.left <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.left {
-		p = p[:e.left]
-	}
-	n, err := e.r.Read(p)
-	e.left -= int64(n)
-	if err == io.EOF {
-		if e.left > 0 {
-			return n, io.ErrUnexpectedEOF
-		}
-		return n, io.EOF
-	}
-	if e.left == 0 && err == nil {
-		return n, io.EOF
-	}
-	return n, err
-}
-
-// Upload posts src to path as the multipart part "media" after the fields,
-// the way both platforms take files, and decodes the JSON reply into out.
-//
-// src is first checked and prepared under rule (Rule.Prepare): nothing is
-// sent when it breaks the rule, and a source of unknown size is spooled to a
-// temporary file, at most the limit, so that the body has an exact
-// Content-Length. On WeCom the part's Content-Disposition also carries
-// filelength=<size> (FilePart.Length). The call is a write (see
-// Request.Write).
-func (c *Client) Upload(ctx context.Context, path string, query url.Values, rule material.Rule, src material.Source, fields []Field, out any) error {
-	prepared, cleanup, err := rule.Prepare(src)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	body, err := SourceBody(prepared)
-	if err != nil {
-		return err
-	}
-	mp, contentType, err := Multipart(fields, FilePart{
-		Field:       "media",
-		Filename:    prepared.Name(),
-		ContentType: prepared.ContentType(),
-		Body:        body,
-		Length:      c.platform == material.WeCom,
-	})
-	if err != nil {
-		return err
-	}
-	return c.Do(ctx, &Request{
-		Method:      http.MethodPost,
-		Path:        path,
-		Query:       query,
-		Body:        &mp,
-		ContentType: contentType,
-		Write:       true,
-	}, out)
 }

@@ -7,10 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
 
-// TestMultipartFileLength: FilePart.Length adds filelength=<exact size> to
+// TestMultipartFileLength: WeCom's form adds filelength=<exact size> to
 // the part's Content-Disposition and keeps the raw UTF-8 filename.
 func TestMultipartFileLength(t *testing.T) {
 	data := []byte("quarterly figures")
@@ -26,18 +27,10 @@ func TestMultipartFileLength(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, ct, err := transport.Multipart([]transport.Field{{Name: "description", Value: "{}"}},
-				transport.FilePart{Field: "media", Filename: tt.filename, ContentType: "text/plain", Body: transport.BytesBody(data), Length: tt.length})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := body.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, err := io.ReadAll(r)
-			if err != nil || int64(len(raw)) != body.Size {
-				t.Fatalf("read %d bytes (%v), Size says %d", len(raw), err, body.Size)
+			src := material.FromBytes(tt.filename, data).WithContentType("text/plain")
+			raw, ct, size, err := transport.Form([]transport.Field{{Name: "description", Value: "{}"}}, src, tt.length)
+			if err != nil || int64(len(raw)) != size {
+				t.Fatalf("read %d bytes (%v), size says %d", len(raw), err, size)
 			}
 			_, params, _ := mime.ParseMediaType(ct)
 			mr := multipart.NewReader(strings.NewReader(string(raw)), params["boundary"])

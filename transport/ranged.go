@@ -32,9 +32,9 @@ const (
 	DefaultMinChunkSize = 1 << 20
 )
 
-// DefaultMaxResumes is how many times in a row a broken transfer is resumed
+// defaultMaxResumes is how many times in a row a broken transfer is resumed
 // without receiving a byte before the download fails.
-const DefaultMaxResumes = 3
+const defaultMaxResumes = 3
 
 // ErrLength is matched by the error of a ranged download whose bytes do not
 // add up to the total the server announced: a server that keeps ending
@@ -58,7 +58,7 @@ type RangeOptions struct {
 	MinChunkSize int64
 	// MaxResumes is how many times in a row a chunk cut off mid-way is
 	// resumed from the byte where it broke without a byte arriving;
-	// default DefaultMaxResumes. Any progress resets the count.
+	// default 3. Any progress resets the count.
 	MaxResumes int
 }
 
@@ -71,18 +71,18 @@ func (o RangeOptions) withDefaults() RangeOptions {
 	}
 	o.MinChunkSize = min(o.MinChunkSize, o.ChunkSize)
 	if o.MaxResumes <= 0 {
-		o.MaxResumes = DefaultMaxResumes
+		o.MaxResumes = defaultMaxResumes
 	}
 	return o
 }
 
-// RangeFunc fetches the bytes first to last (inclusive) of a file, e.g. with
-// "Range: bytes=first-last". Client.RangeFetcher makes one from a Request.
-type RangeFunc func(ctx context.Context, first, last int64) (*Reply, error)
+// rangeFunc fetches the bytes first to last (inclusive) of a file, e.g. with
+// "Range: bytes=first-last". Client.rangeFetcher makes one from a Request.
+type rangeFunc func(ctx context.Context, first, last int64) (*Reply, error)
 
-// RangeFetcher returns a RangeFunc that sends req (a download, usually a
+// rangeFetcher returns a rangeFunc that sends req (a download, usually a
 // GET) with a "Range: bytes=first-last" header. req is not modified.
-func (c *Client) RangeFetcher(req *Request) RangeFunc {
+func (c *Client) rangeFetcher(req *Request) rangeFunc {
 	return func(ctx context.Context, first, last int64) (*Reply, error) {
 		r := *req
 		r.Header = req.Header.Clone()
@@ -94,7 +94,32 @@ func (c *Client) RangeFetcher(req *Request) RangeFunc {
 	}
 }
 
-// DownloadRanges downloads a file of unknown size in Range chunks of at
+// DownloadFile streams the file req fetches, whatever its size, as one
+// Content whose Body the caller reads and closes.
+//
+// The first request asks for the whole file. When its error is one
+// opts.TooLarge recognises (WeCom: 830002, a file over "20M"), the file is
+// fetched in Range chunks instead (see downloadRanges). Otherwise a
+// transfer that breaks off resumes with Range requests from the byte where
+// it broke, and the total is verified: a download that comes up short or
+// long ends in an error matching ErrLength, never in a silent EOF. A reply
+// that is a JSON document, not a file, is an error.
+func (c *Client) DownloadFile(ctx context.Context, req *Request, opts RangeOptions) (*material.Content, error) {
+	fetch := c.rangeFetcher(req)
+	rep, err := c.Download(ctx, req)
+	if err != nil {
+		if opts.TooLarge != nil && opts.TooLarge(err) {
+			return downloadRanges(ctx, fetch, opts)
+		}
+		return nil, err
+	}
+	if rep.Content == nil {
+		return nil, fmt.Errorf("%s answered a JSON document, not the file's bytes", req.endpoint())
+	}
+	return resume(ctx, rep.Content, fetch, opts), nil
+}
+
+// downloadRanges downloads a file of unknown size in Range chunks of at
 // most opts.ChunkSize bytes and presents them as one stream. It fetches the
 // first chunk before returning, so that the file's total size (from
 // Content-Range), name and type are known and an error reply is returned
@@ -114,7 +139,7 @@ func (c *Client) RangeFetcher(req *Request) RangeFunc {
 //
 // Reading the body after ctx ends fails with ctx's error; closing it stops
 // the transfer.
-func DownloadRanges(ctx context.Context, fetch RangeFunc, opts RangeOptions) (*material.Content, error) {
+func downloadRanges(ctx context.Context, fetch rangeFunc, opts RangeOptions) (*material.Content, error) {
 	opts = opts.withDefaults()
 	r := newRangedReader(ctx, fetch, opts, -1)
 	rep, err := r.openChunk()
@@ -130,12 +155,12 @@ func DownloadRanges(ctx context.Context, fetch RangeFunc, opts RangeOptions) (*m
 	}, nil
 }
 
-// Resume returns c with a body that survives a broken transfer: when the
+// resume returns c with a body that survives a broken transfer: when the
 // body of c (a whole-file reply of c.Size bytes) breaks off, the rest is
 // fetched from the byte where it broke with Range chunks of at most
-// opts.ChunkSize bytes, and the total is verified as DownloadRanges does.
+// opts.ChunkSize bytes, and the total is verified as downloadRanges does.
 // When c.Size is unknown (-1), c is returned as it is.
-func Resume(ctx context.Context, c *material.Content, fetch RangeFunc, opts RangeOptions) *material.Content {
+func resume(ctx context.Context, c *material.Content, fetch rangeFunc, opts RangeOptions) *material.Content {
 	if c == nil || c.Size < 0 {
 		return c
 	}
@@ -151,7 +176,7 @@ func Resume(ctx context.Context, c *material.Content, fetch RangeFunc, opts Rang
 type rangedReader struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	fetch  RangeFunc
+	fetch  rangeFunc
 	opts   RangeOptions
 
 	total   int64 // the file's size; -1 until the first reply tells
@@ -167,7 +192,7 @@ type rangedReader struct {
 	closed bool
 }
 
-func newRangedReader(ctx context.Context, fetch RangeFunc, opts RangeOptions, total int64) *rangedReader {
+func newRangedReader(ctx context.Context, fetch rangeFunc, opts RangeOptions, total int64) *rangedReader {
 	ctx, cancel := context.WithCancel(ctx)
 	return &rangedReader{ctx: ctx, cancel: cancel, fetch: fetch, opts: opts, total: total, chunk: opts.ChunkSize}
 }
@@ -209,9 +234,13 @@ func (r *rangedReader) Read(p []byte) (int, error) {
 			// The chunk is complete; it must hold nothing more.
 			if err == nil {
 				var one [1]byte
-				if m, _ := body.Read(one[:]); m > 0 {
+				switch m, perr := body.Read(one[:]); {
+				case m > 0:
 					r.fail(fmt.Errorf("transport: ranged download: the server sent more than the %d bytes of bytes %d-%d: %w",
 						r.end-r.start, r.start, r.end-1, ErrLength))
+					return n, nil
+				case perr != nil && perr != io.EOF:
+					r.fail(fmt.Errorf("transport: ranged download: after bytes %d-%d: %w", r.start, r.end-1, perr))
 					return n, nil
 				}
 			}

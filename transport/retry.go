@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/internal/poll"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -62,37 +62,26 @@ func (p RetryPolicy) backoff(lo, hi time.Duration, attempt int, resp *http.Respo
 			return min(time.Duration(s)*time.Second, hi)
 		}
 	}
-	return Backoff(lo, hi, attempt)
-}
-
-// Backoff returns the delay before retry number attempt (from 0):
-// lo·2^attempt capped at hi, jittered into its upper half.
-func Backoff(lo, hi time.Duration, attempt int) time.Duration {
-	d := hi
-	if attempt < 62 && lo<<attempt > 0 && lo<<attempt < hi {
-		d = lo << attempt
-	}
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
+	return poll.Backoff(lo, hi, attempt)
 }
 
 // checkRetry is go-retryablehttp's CheckRetry. It is asked once with the
 // transport's outcome and, when a reply arrived, once more with the
-// response handler's verdict on it. Every attempt's error is judged (see
-// judge) and the verdict kept for finalError.
+// response handler's verdict on it: each attempt is judged once, on the
+// last of these (see judge), the verdict kept for finalError and the
+// attempt told to the Observer.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	cl := callFrom(ctx)
 	if cl == nil {
 		return false, err
 	}
+	if err == nil && resp != nil && cl.awaitsHandler() {
+		return false, nil // a reply: the response handler judges it, then asks again
+	}
 	o := judge(cl.attempt(c.platform, resp != nil, err))
 	cl.setOutcome(o)
-	if err == nil {
-		return false, nil // a reply: the response handler judges it
-	}
-	if ctx.Err() != nil || !o.again || !cl.replayable {
+	cl.observeAttempt(ctx, resp, err, o)
+	if err == nil || ctx.Err() != nil || !o.again || !cl.replayable {
 		return false, err
 	}
 	c.log.LogAttrs(ctx, slog.LevelWarn, "wxmaterial retry",

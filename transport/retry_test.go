@@ -83,9 +83,8 @@ func TestRetryPolicy(t *testing.T) {
 			c, _ := setup(t, cmp.Or(tt.platform, material.WeCom), srv)
 			req := &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/x", Write: tt.write}
 			if tt.oneShot {
-				body, _ := transport.SourceBody(material.FromReader("a.txt", strings.NewReader("payload"[:7]), 7))
-				body.Replayable = false
-				req.Body = &body
+				body := material.FromReader("a.txt", struct{ io.Reader }{strings.NewReader("payload")}, 7) // one-shot: a plain io.Reader
+				req.File = &body
 			} else {
 				req.JSON = map[string]int{"a": 1}
 			}
@@ -232,17 +231,6 @@ func TestCancelDuringBackoffReturnsPromptly(t *testing.T) {
 	})
 }
 
-func TestBackoffGrowsWithinBounds(t *testing.T) {
-	lo, hi := 100*time.Millisecond, 2*time.Second
-	for attempt := range 70 {
-		d := transport.Backoff(lo, hi, attempt)
-		ceil := min(lo<<min(attempt, 20), hi)
-		if d < ceil/2 || d > ceil {
-			t.Errorf("attempt %d: %v outside [%v, %v]", attempt, d, ceil/2, ceil)
-		}
-	}
-}
-
 // TestCancelWrite: a write cancelled while its reply is awaited may have
 // been applied; one cancelled before its body was sent in full was not.
 func TestCancelWrite(t *testing.T) {
@@ -277,10 +265,10 @@ func TestCancelWrite(t *testing.T) {
 					}
 				},
 			}))
-			body := transport.BytesBody(make([]byte, 16<<20)) // larger than the socket buffers
+			body := material.FromBytes("body.bin", make([]byte, 16<<20)) // larger than the socket buffers
 			done := make(chan error)
 			go func() {
-				done <- c.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", Body: &body, ContentType: "application/octet-stream", Write: true}, nil)
+				done <- c.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", File: &body, Write: true}, nil)
 			}()
 			<-arrived
 			if tt.readBody {

@@ -2,32 +2,54 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
 	"sync"
+	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
-// call is the state of one logical call across its attempts. It rides in
-// the request context, the only per-request channel go-retryablehttp gives
-// its hooks.
+// call is the state of one call across its attempts, and the only
+// per-call state there is. go-retryablehttp's hooks (CheckRetry, the
+// request and response hooks) and the token transport get nothing but the
+// request, so it rides in the request's context (withCall, callFrom).
+//
+// It answers three questions:
+//   - may the call be sent again, and may a failed write have been
+//     applied (judge, in writes.go): what became of the current send (a
+//     connection obtained, the body sent in full or failing on this side);
+//   - did the reply reach the response handler yet (handled), so that
+//     CheckRetry judges each attempt once;
+//   - what the Observer is told (the tally), kept only when there is one.
 type call struct {
-	op         string
-	write      bool // the call changes state on the server
-	replayable bool // the body can be produced again
+	op         string // the endpoint, for errors: the path without its leading slash
+	write      bool   // the call changes state on the server
+	replayable bool   // the body can be produced again
 
-	mu     sync.Mutex
-	send   int     // the current send (an attempt, or a token replay within one)
-	traced bool    // the current send reported a connection attempt (httptrace GetConn)
-	conn   bool    // ...and got a connection (httptrace GotConn): bytes may have reached the server
-	done   bool    // the current send's whole body left this side
-	local  error   // reading the current send's body failed on this side
-	opened error   // opening the body for an attempt failed (before any send)
-	last   outcome // judge's verdict on the last attempt
-	body   []byte  // the decoded JSON reply
+	mu      sync.Mutex
+	send    int     // the current send (an attempt, or a token replay within one)
+	traced  bool    // the current send reported a connection attempt (httptrace GetConn)
+	conn    bool    // ...and got a connection (httptrace GotConn): bytes may have reached the server
+	done    bool    // the current send's whole body left this side
+	local   error   // reading the current send's body failed on this side
+	handled bool    // the response handler has judged the current attempt's reply
+	last    outcome // judge's verdict on the last attempt
+
+	obs *tally // nil without an Observer
+}
+
+// tally is what an Observer is told about a call; guarded by call.mu.
+type tally struct {
+	o         Observer
+	event     Event     // the call's event, filled in as it goes
+	start     time.Time // of the call
+	attemptAt time.Time // of the current attempt
+	attempt   Event     // the current attempt's event
+	reported  bool      // the call's event was sent
 }
 
 type callKey struct{}
@@ -39,6 +61,18 @@ func withCall(ctx context.Context, c *call) context.Context {
 func callFrom(ctx context.Context) *call {
 	c, _ := ctx.Value(callKey{}).(*call)
 	return c
+}
+
+// startAttempt begins attempt n (from 1).
+func (c *call) startAttempt(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.handled = false
+	if t := c.obs; t != nil {
+		t.attemptAt = time.Now()
+		t.attempt = Event{Kind: EventAttempt, Platform: t.event.Platform, Operation: t.event.Operation, Path: t.event.Path, Attempt: n}
+		t.event.Attempt = n
+	}
 }
 
 // begin starts a new send of req and returns a copy of it that reports to
@@ -88,7 +122,7 @@ func (c *call) attempt(platform material.Platform, replied bool, err error) atte
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return attempt{platform: platform, write: c.write, connected: c.conn, traced: c.traced,
-		replied: replied, complete: c.done, local: c.local != nil || c.opened != nil, err: err}
+		replied: replied, complete: c.done, local: c.local != nil, err: err}
 }
 
 func (c *call) setOutcome(o outcome) {
@@ -103,6 +137,20 @@ func (c *call) outcome() outcome {
 	return c.last
 }
 
+// markHandled records that the response handler judged the current reply.
+func (c *call) markHandled() {
+	c.mu.Lock()
+	c.handled = true
+	c.mu.Unlock()
+}
+
+// awaitsHandler reports a reply the response handler has not judged yet.
+func (c *call) awaitsHandler() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.handled
+}
+
 // bodyState returns whether the current send's body left in full, and the
 // local failure that stopped it, if any.
 func (c *call) bodyState() (complete bool, local error) {
@@ -111,16 +159,127 @@ func (c *call) bodyState() (complete bool, local error) {
 	return c.done, c.local
 }
 
-func (c *call) openFailed(err error) {
+// The tally's counters; each does nothing without an Observer.
+
+func (c *call) sentBytes(n int)     { c.countBytes(int64(n), 0) }
+func (c *call) receivedBytes(n int) { c.countBytes(0, int64(n)) }
+
+func (c *call) countBytes(sent, received int64) {
+	if c.obs == nil || sent+received == 0 {
+		return
+	}
 	c.mu.Lock()
-	c.opened = err
+	c.obs.attempt.BytesSent += sent
+	c.obs.event.BytesSent += sent
+	c.obs.attempt.BytesReceived += received
+	c.obs.event.BytesReceived += received
 	c.mu.Unlock()
 }
 
-func (c *call) openError() error {
+func (c *call) tokenRefreshed() {
+	if c.obs == nil {
+		return
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.opened
+	c.obs.attempt.TokenRefreshed = true
+	c.obs.event.TokenRefreshed = true
+	c.mu.Unlock()
+}
+
+// observeAttempt tells the Observer how the current attempt ended: with
+// resp (nil when no reply came) and err, judged o.
+func (c *call) observeAttempt(ctx context.Context, resp *http.Response, err error, o outcome) {
+	if c.obs == nil {
+		return
+	}
+	status, code := 0, 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	var apiErr *material.APIError
+	if errors.As(err, &apiErr) {
+		status, code = apiErr.HTTPStatus, apiErr.Code
+	}
+	c.mu.Lock()
+	t := c.obs
+	e := t.attempt
+	e.Status, e.Code = status, code
+	e.Duration = time.Since(t.attemptAt)
+	switch {
+	case err == nil:
+		e.Class = ClassOK
+	case c.local != nil:
+		e.Class = ClassInvalidInput
+	case o.unknown:
+		e.Class = ClassOutcomeUnknown
+	default:
+		e.Class = ClassOf(err)
+	}
+	t.event.Status, t.event.Code = status, code
+	c.mu.Unlock()
+	t.o.Observe(ctx, e)
+}
+
+// observeCall tells the Observer how the call ended, once.
+func (c *call) observeCall(ctx context.Context, err error) {
+	if c.obs == nil {
+		return
+	}
+	c.mu.Lock()
+	t := c.obs
+	if t.reported {
+		c.mu.Unlock()
+		return
+	}
+	t.reported = true
+	e := t.event
+	e.Duration = time.Since(t.start)
+	e.Class = ClassOf(err)
+	var apiErr *material.APIError
+	if errors.As(err, &apiErr) {
+		e.Status, e.Code = apiErr.HTTPStatus, apiErr.Code
+	}
+	c.mu.Unlock()
+	t.o.Observe(ctx, e)
+}
+
+// countedBody counts the bytes read from a reply's body for the tally.
+type countedBody struct {
+	rc io.ReadCloser
+	c  *call
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.c.receivedBytes(n)
+	return n, err
+}
+
+func (b *countedBody) Close() error { return b.rc.Close() }
+
+// observedContent is a downloaded file's body: the call's event is sent
+// when it has been read to the end, has failed, or is closed.
+type observedContent struct {
+	rc  io.ReadCloser
+	c   *call
+	ctx context.Context
+}
+
+func (b *observedContent) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		b.c.observeCall(b.ctx, nil)
+	case err != nil:
+		b.c.observeCall(b.ctx, err)
+	}
+	return n, err
+}
+
+func (b *observedContent) Close() error {
+	err := b.rc.Close()
+	b.c.observeCall(b.ctx, nil)
+	return err
 }
 
 // watchedBody is a request body on its way out. It yields exactly size
@@ -159,10 +318,12 @@ func (w *watchedBody) Read(p []byte) (int, error) {
 			return 0, w.fail(perr)
 		}
 		w.c.mark(w.send, func() { w.c.done = true })
+		w.c.sentBytes(n)
 		return n, io.EOF
 	case err == io.EOF:
 		return 0, w.fail(fmt.Errorf("the request body ended after %d of its %d bytes: %w", w.size-w.left, w.size, io.ErrUnexpectedEOF))
 	}
+	w.c.sentBytes(n)
 	return n, nil
 }
 

@@ -74,9 +74,6 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if body, err = req.GetBody(); err != nil {
 			drain(resp)
-			if c := callFrom(ctx); c != nil {
-				c.openFailed(err)
-			}
 			return nil, fmt.Errorf("reopen the request body to replay it: %w", err)
 		}
 	}
@@ -89,6 +86,9 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &tokenError{err}
 	}
 	drain(resp)
+	if c := callFrom(ctx); c != nil {
+		c.tokenRefreshed()
+	}
 	replay := req.Clone(ctx)
 	replay.Body = body
 	return t.send(replay, newTok)
@@ -98,7 +98,8 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // becomes of it (a connection obtained, the body sent in full).
 func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, error) {
 	out := req.Clone(req.Context())
-	if c := callFrom(req.Context()); c != nil {
+	c := callFrom(req.Context())
+	if c != nil {
 		out = c.begin(req)
 	}
 	if tok != "" {
@@ -110,6 +111,9 @@ func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, er
 	resp, err := t.base.RoundTrip(out)
 	if resp != nil {
 		resp.Request = req // never let the token-bearing clone escape
+		if c != nil && c.obs != nil {
+			resp.Body = &countedBody{rc: resp.Body, c: c}
+		}
 	}
 	return resp, err
 }

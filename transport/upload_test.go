@@ -97,18 +97,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func upload(t *testing.T, c *transport.Client, src material.Source, fields ...transport.Field) error {
 	t.Helper()
-	body, err := transport.SourceBody(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, ct, err := transport.Multipart(fields, transport.FilePart{Field: "media", Filename: src.Name(), ContentType: src.ContentType(), Body: body})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out struct {
 		MediaID string `json:"media_id"`
 	}
-	err = c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", Body: &mp, ContentType: ct, Write: true}, &out)
+	err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", File: &src, Fields: fields, Write: true}, &out)
 	if err == nil && out.MediaID != "MEDIA" {
 		t.Errorf("media_id = %q", out.MediaID)
 	}
@@ -220,21 +212,20 @@ func TestUploadHasExactContentLength(t *testing.T) {
 	}
 }
 
-func TestSourceBodyNeedsSize(t *testing.T) {
-	_, err := transport.SourceBody(material.FromReader("a", strings.NewReader("abc"), -1))
+func TestUploadNeedsSize(t *testing.T) {
+	c, _ := setup(t, material.OfficialAccount, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("a file of unknown size was sent")
+	}))
+	src := material.FromReader("a", strings.NewReader("abc"), -1)
+	err := c.Do(t.Context(), &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload", File: &src, Write: true}, nil)
 	if !errors.Is(err, material.ErrInvalidInput) {
 		t.Errorf("err = %v", err)
 	}
 }
 
-func TestMultipartFailsOnShortFile(t *testing.T) {
-	body := transport.Body{Open: func() (io.Reader, error) { return strings.NewReader("short"), nil }, Size: 100, Replayable: true}
-	mp, _, err := transport.Multipart(nil, transport.FilePart{Field: "media", Filename: "a", Body: body})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := mp.Open()
-	if _, err := io.ReadAll(r); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Errorf("reading a form over a short file: %v, want io.ErrUnexpectedEOF", err)
+func TestFormFailsOnShortFile(t *testing.T) {
+	src := material.FromReader("a", strings.NewReader("short"), 100)
+	if _, _, _, err := transport.Form(nil, src, false); !errors.Is(err, material.ErrInvalidInput) {
+		t.Errorf("reading a form over a short file: %v, want material.ErrInvalidInput", err)
 	}
 }

@@ -157,12 +157,12 @@ func BenchmarkChunkSize(b *testing.B) {
 func benchServer(b *testing.B, size int64) (*httptest.Server, string) {
 	emu := emulator.New(emulator.WithDiscard())
 	b.Cleanup(func() { emu.Close() })
-	if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
+	if err := emu.AddWeComAgent(corpID, agentID, secret); err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(emu)
 	b.Cleanup(srv.Close)
-	id, err := emu.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
+	id, err := emu.SeedTemporary(emulator.WeCom, corpID, "file", "big.bin", make([]byte, size))
 	if err != nil {
 		b.Fatal(err)
 	}

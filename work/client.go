@@ -1,7 +1,7 @@
 package work
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/auth"
+	"github.com/wxmaterial/wxmaterial/internal/core"
+	"github.com/wxmaterial/wxmaterial/internal/poll"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
 
 // DefaultBaseURL is the WeCom API host.
-const DefaultBaseURL = auth.WorkBaseURL
+const DefaultBaseURL = auth.WeComBaseURL
 
 // Default delays between the polls of WaitUploadByURL (see WithWait).
 const (
@@ -26,12 +28,11 @@ const (
 // rich-text images, attachments and upload-by-URL jobs. It is safe for
 // concurrent use.
 type Client struct {
+	c       *core.Client
 	corpID  string
 	agentID int64
-	tc      *transport.Client
-	wait    transport.WaitOptions
+	wait    poll.Options
 	ranges  transport.RangeOptions
-	now     func() time.Time
 
 	mu   sync.Mutex
 	jobs map[string]submitted // the kinds of the jobs this client submitted
@@ -49,46 +50,28 @@ var (
 	_ material.URLUploader = (*Client)(nil)
 )
 
-// Option configures a Client. Options validate their argument: a bad one
-// makes New fail.
+// Option configures a Client. Options validate their argument: a nil one,
+// or one given nil or a value out of range, makes New fail with an error
+// matching material.ErrInvalidInput.
 type Option func(*options) error
 
 type options struct {
-	base   string
-	tokens auth.TokenSource
-	hc     *http.Client
-	log    *slog.Logger
-	retry  transport.RetryPolicy
-	now    func() time.Time
-	wait   transport.WaitOptions
-	chunk  int64
+	core.Settings
+	wait  poll.Options
+	chunk int64
 }
+
+func shared(o core.Option) Option { return func(opts *options) error { return o(&opts.Settings) } }
 
 // WithTokenSource makes the client use ts for its access tokens, e.g. a
 // token managed by a central service (auth.Static) or an auth.Cache shared
 // with other code. The secret given to New may then be empty.
-func WithTokenSource(ts auth.TokenSource) Option {
-	return func(o *options) error {
-		if ts == nil {
-			return errors.New("work: WithTokenSource: nil token source")
-		}
-		o.tokens = ts
-		return nil
-	}
-}
+func WithTokenSource(ts auth.TokenSource) Option { return shared(core.TokenSource(ts)) }
 
 // WithBaseURL sends every request, token fetches included, to base instead
 // of DefaultBaseURL, e.g. the emulator's server.URL+"/work". base must be an
 // absolute http or https URL without query or fragment; it may have a path.
-func WithBaseURL(base string) Option {
-	return func(o *options) error {
-		if base == "" {
-			return errors.New("work: WithBaseURL: empty URL")
-		}
-		o.base = base
-		return nil
-	}
-}
+func WithBaseURL(base string) Option { return shared(core.BaseURL(base)) }
 
 // WithHTTPClient sends requests with a copy of c (its Transport, Timeout and
 // Jar), token fetches included. Whatever c's CheckRedirect, no request
@@ -96,46 +79,10 @@ func WithBaseURL(base string) Option {
 // 3xx reply is an error naming its status and the target's host only. The
 // default has dial, TLS and response-header timeouts and no overall
 // timeout, so that a 200 MB transfer is bounded by its context only.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) error {
-		if c == nil {
-			return errors.New("work: WithHTTPClient: nil client")
-		}
-		o.hc = c
-		return nil
-	}
-}
-
-// WithLogger logs requests (debug: method, host, path, status), retries and
-// token fetches (warn on failure) to l. No line holds a query string, a body,
-// an access token or a secret. The default discards.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error {
-		o.log = l
-		return nil
-	}
-}
-
-// WithRetry sets the retry policy of every call (see transport.RetryPolicy);
-// zero fields keep the defaults.
-func WithRetry(p transport.RetryPolicy) Option {
-	return func(o *options) error {
-		o.retry = p
-		return nil
-	}
-}
-
-// WithClock sets the clock the client judges token expiry by (default
-// time.Now), e.g. the emulator's fake clock in tests.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) error {
-		if now == nil {
-			return errors.New("work: WithClock: nil clock")
-		}
-		o.now = now
-		return nil
-	}
-}
+//
+// c's Transport sees the access token in the URL of every request: to
+// count, time or trace calls, use WithObserver, which never sees it.
+func WithHTTPClient(c *http.Client) Option { return shared(core.HTTPClient(c)) }
 
 // WithWait sets the delays between the polls of WaitUploadByURL: the first
 // wait is min, later ones grow exponentially (with jitter) up to max.
@@ -145,12 +92,22 @@ func WithClock(now func() time.Time) Option {
 func WithWait(min, max time.Duration) Option {
 	return func(o *options) error {
 		if min <= 0 || max < min {
-			return fmt.Errorf("work: WithWait(%v, %v): want 0 < min <= max: %w", min, max, material.ErrInvalidInput)
+			return &material.ValidationError{Platform: material.WeCom, Field: "option", Value: "WithWait",
+				Problem: fmt.Sprintf("%v, %v: want 0 < min <= max", min, max), Err: []error{material.ErrInvalidInput}}
 		}
-		o.wait = transport.WaitOptions{MinDelay: min, MaxDelay: max}
+		o.wait = poll.Options{MinDelay: min, MaxDelay: max}
 		return nil
 	}
 }
+
+// WithLogger logs requests (debug: method, host, path, status), retries and
+// token fetches (warn on failure) to l. No line holds a query string, a body,
+// an access token or a secret. The default discards.
+func WithLogger(l *slog.Logger) Option { return shared(core.Logger(l)) }
+
+// WithRetry sets the retry policy of every call (see transport.RetryPolicy);
+// zero fields keep the defaults.
+func WithRetry(p transport.RetryPolicy) Option { return shared(core.Retry(p)) }
 
 // WithChunkSize sets the most bytes one Range request of Download asks for
 // (default transport.DefaultChunkSize, 16 MiB), from 1 byte to
@@ -161,12 +118,23 @@ func WithWait(min, max time.Duration) Option {
 func WithChunkSize(n int64) Option {
 	return func(o *options) error {
 		if n <= 0 || n > transport.MaxChunkSize {
-			return fmt.Errorf("work: WithChunkSize(%d): want 1 to %d bytes: %w", n, transport.MaxChunkSize, material.ErrInvalidInput)
+			return &material.ValidationError{Platform: material.WeCom, Field: "option", Value: "WithChunkSize",
+				Problem: fmt.Sprintf("%d: want 1 to %d bytes", n, transport.MaxChunkSize), Err: []error{material.ErrInvalidInput}}
 		}
 		o.chunk = n
 		return nil
 	}
 }
+
+// WithClock sets the clock the client judges token expiry by (default
+// time.Now), e.g. the emulator's fake clock in tests.
+func WithClock(now func() time.Time) Option { return shared(core.Clock(now)) }
+
+// WithObserver tells o of every call the client makes and of each of its
+// attempts (see transport.Observer): platform, operation, endpoint path,
+// attempt, HTTP status, errcode, token refresh, bytes, duration and
+// outcome class; never a query string, a token or a secret.
+func WithObserver(o transport.Observer) Option { return shared(core.Observer(o)) }
 
 // New returns a client of the WeCom agent agentID of the corp corpID whose
 // secret is secret. Its access tokens come from cgi-bin/gettoken for that
@@ -176,59 +144,51 @@ func WithChunkSize(n int64) Option {
 //
 // Upstream doc of the token: https://developer.work.weixin.qq.com/document/path/91039
 func New(corpID string, agentID int64, secret string, opts ...Option) (*Client, error) {
-	if corpID == "" {
-		return nil, fmt.Errorf("work: New: empty corp id: %w", material.ErrInvalidInput)
+	bad := func(field, value, problem string) (*Client, error) {
+		return nil, core.NewError(material.WeCom, &material.ValidationError{Platform: material.WeCom, Field: field, Value: value, Problem: problem, Err: []error{material.ErrInvalidInput}})
 	}
-	if agentID <= 0 {
-		return nil, fmt.Errorf("work: New: agent id %d is not positive: %w", agentID, material.ErrInvalidInput)
+	switch {
+	case corpID == "":
+		return bad("corpid", "", "empty corp id")
+	case agentID <= 0:
+		return bad("agentid", fmt.Sprint(agentID), "not a positive agent id")
 	}
-	o := options{base: DefaultBaseURL, now: time.Now,
-		wait: transport.WaitOptions{MinDelay: DefaultWaitMinDelay, MaxDelay: DefaultWaitMaxDelay}}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+	o := options{wait: poll.Options{MinDelay: DefaultWaitMinDelay, MaxDelay: DefaultWaitMaxDelay}}
+	if err := core.Apply(&o, opts); err != nil {
+		return nil, core.NewError(material.WeCom, err)
 	}
-	if o.tokens == nil {
-		if secret == "" {
-			return nil, fmt.Errorf("work: New: empty agent secret and no WithTokenSource: %w", material.ErrInvalidInput)
-		}
-		fopts := []auth.FetcherOption{auth.WithBaseURL(o.base), auth.WithFetcherClock(o.now)}
-		if o.hc != nil {
-			fopts = append(fopts, auth.WithHTTPClient(o.hc)) // the fetcher follows no redirect, whatever o.hc says
-		}
-		copts := []auth.CacheOption{auth.WithClock(o.now)}
-		if o.log != nil {
-			fopts = append(fopts, auth.WithFetcherLogger(o.log))
-			copts = append(copts, auth.WithLogger(o.log))
-		}
-		f, err := auth.NewWork(corpID, secret, fopts...)
-		if err != nil {
-			return nil, fmt.Errorf("work: New: %w", err)
-		}
-		o.tokens = auth.NewCache(f, copts...)
+	if o.Tokens == nil && secret == "" {
+		return bad("secret", "", "empty agent secret and no WithTokenSource")
 	}
-	tc, err := transport.New(transport.Config{
-		Platform:   material.WeCom,
-		BaseURL:    o.base,
-		Tokens:     o.tokens,
-		HTTPClient: o.hc,
-		Logger:     o.log,
-		Retry:      o.retry,
-		Secrets:    []string{secret},
-	})
+	fetch := func(fopts ...auth.FetcherOption) (auth.Fetcher, error) {
+		return auth.NewWeCom(corpID, secret, fopts...)
+	}
+	c, err := core.New(material.WeCom, secret, fetch, o.Settings)
 	if err != nil {
-		return nil, fmt.Errorf("work: New: %w", err)
+		return nil, err
 	}
 	return &Client{
+		c:       c,
 		corpID:  corpID,
 		agentID: agentID,
-		tc:      tc,
 		wait:    o.wait,
 		ranges:  transport.RangeOptions{ChunkSize: o.chunk, TooLarge: isUseRange},
-		now:     o.now,
 		jobs:    make(map[string]submitted),
 	}, nil
+}
+
+// Do sends a request to an endpoint the client does not wrap, with the
+// client's token (added to the URL by its innermost transport, refreshed
+// and replayed once when the platform rejects it), retry policy, logger
+// and observer, and decodes the JSON reply into out (when not nil). Any
+// errcode other than 0 is a *material.APIError; a reply type that
+// implements transport.Required is checked for what a success must hold.
+// Mark a call that changes state with req.Write: it is then sent again
+// only when the platform provably did not act on it.
+//
+// This is the supported way to reach the rest of WeCom's API.
+func (c *Client) Do(ctx context.Context, req *transport.Request, out any) error {
+	return c.c.Call(ctx, req, out)
 }
 
 // CorpID returns the corp id the client was made for.

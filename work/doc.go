@@ -22,7 +22,7 @@
 //
 // # Limits first
 //
-// Every upload is checked against WeCom's limits (material.Rules: kinds,
+// Every upload is checked against WeCom's limits (material.RuleFor: kinds,
 // sizes, formats, more than 5 bytes) before a byte is sent, and fails with a
 // *material.ValidationError naming the limit; a thumb, which WeCom lacks,
 // matches material.ErrUnsupported. Uploads stream with an exact
@@ -38,7 +38,7 @@
 // as one stream; a chunk refused with 830002 is asked for again with half
 // the size, a chunk cut off mid-way is resumed from the byte where it broke,
 // and the total length is verified. The generic machinery is
-// transport.DownloadRanges and transport.Resume; docs/limits.md gives the
+// transport.Client.DownloadFile; docs/limits.md gives the
 // benchmark behind the default.
 //
 // # Writes
@@ -79,6 +79,17 @@
 // sets its delays) and returns the media or a *material.JobError whose
 // detail code (830001, 830003, 45001, 301019) matches the material
 // sentinels.
+//
+// # Other endpoints, and watching calls
+//
+// Do calls an endpoint this package does not wrap, with the client's
+// token, retries, logger and observer (see package transport).
+// WithObserver is told of every call and attempt (operation, path, status,
+// errcode, token refresh, bytes, duration, outcome class) and never of
+// the request itself: build metrics and traces on it rather than on a
+// transport given with WithHTTPClient, which sees the token in every URL.
+// The construction and the options both clients share live once, in an
+// internal package; this package keeps what only WeCom has.
 //
 // # Testing
 //

@@ -37,10 +37,11 @@ const CodeUseRange = 830002
 // never in a silent EOF. Nothing is buffered beyond the caller's reads.
 //
 // An unknown or expired media id is an error matching material.ErrNotFound.
+// The machinery is transport.Client.DownloadFile.
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/90254
 func (c *Client) Download(ctx context.Context, mediaID string) (*material.Content, error) {
-	return c.download(ctx, "/cgi-bin/media/get", mediaID, true)
+	return c.download(ctx, "download", "/cgi-bin/media/get", mediaID, true)
 }
 
 // DownloadHDVoice streams a voice recorded with the JS-SDK (uploadVoice's
@@ -50,7 +51,7 @@ func (c *Client) Download(ctx context.Context, mediaID string) (*material.Conten
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/90255
 func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material.Content, error) {
-	return c.download(ctx, "/cgi-bin/media/get/jssdk", mediaID, false)
+	return c.download(ctx, "download HD voice", "/cgi-bin/media/get/jssdk", mediaID, false)
 }
 
 // isUseRange reports whether err is WeCom's answer to a request for too
@@ -60,30 +61,29 @@ func isUseRange(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.Code == CodeUseRange
 }
 
-func (c *Client) download(ctx context.Context, path, mediaID string, chunked bool) (*material.Content, error) {
-	op := path[1:]
-	if mediaID == "" {
-		return nil, fmt.Errorf("work: download: %w", &material.ValidationError{Platform: material.WeCom,
-			Field: "media_id", Problem: "missing media id", Err: []error{material.ErrInvalidInput}})
+func (c *Client) download(ctx context.Context, op, path, mediaID string, ranged bool) (*material.Content, error) {
+	mediaID, err := c.c.MediaID(mediaID)
+	if err != nil {
+		return nil, c.c.Wrap(op, err)
 	}
 	req := &transport.Request{Op: op, Path: path, Query: url.Values{"media_id": {mediaID}}}
-	fetch := c.tc.RangeFetcher(req)
-	rep, err := c.tc.Download(ctx, req)
-	if chunked && isUseRange(err) {
-		content, err := transport.DownloadRanges(ctx, fetch, c.ranges)
-		if err != nil {
-			return nil, fmt.Errorf("work: download %s in ranges: %w", mediaID, err)
-		}
-		return content, nil
+	var content *material.Content
+	if ranged {
+		content, err = c.c.T.DownloadFile(ctx, req, c.ranges)
+	} else {
+		content, err = c.hdVoice(ctx, req)
 	}
+	return content, c.c.Wrap(op, err)
+}
+
+// hdVoice downloads without Range: the endpoint does not document it.
+func (c *Client) hdVoice(ctx context.Context, req *transport.Request) (*material.Content, error) {
+	rep, err := c.c.T.Download(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("work: download %s: %w", mediaID, err)
+		return nil, err
 	}
 	if rep.Content == nil {
-		return nil, fmt.Errorf("work: download %s: %s answered JSON, not the file's bytes", mediaID, op)
+		return nil, fmt.Errorf("%s answered a JSON document, not the file's bytes", req.Path)
 	}
-	if !chunked {
-		return rep.Content, nil
-	}
-	return transport.Resume(ctx, rep.Content, fetch, c.ranges), nil
+	return rep.Content, nil
 }

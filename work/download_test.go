@@ -84,7 +84,7 @@ func TestDownload830002(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, []emulator.Option{emulator.WithDiscard()}, work.WithChunkSize(chunk), work.WithRetry(transport.RetryPolicy{MinDelay: 1, MaxDelay: 1}))
-			id, err := e.emu.SeedTemporary(emulator.Work, corpID, "file", "big.bin", make([]byte, size))
+			id, err := e.emu.SeedTemporary(emulator.WeCom, corpID, "file", "big.bin", make([]byte, size))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +165,7 @@ func TestDownloadChunkLimits(t *testing.T) {
 			if _, err := io.ReadFull(newPattern(int64(tt.size)).section(), data); err != nil {
 				t.Fatal(err)
 			}
-			id, err := e.emu.SeedTemporary(emulator.Work, corpID, "file", "big.bin", data)
+			id, err := e.emu.SeedTemporary(emulator.WeCom, corpID, "file", "big.bin", data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func TestDownloadResume(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			id, err := e.emu.SeedTemporary(emulator.Work, corpID, "file", "doc.bin", data)
+			id, err := e.emu.SeedTemporary(emulator.WeCom, corpID, "file", "doc.bin", data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +232,7 @@ func TestDownloadResume(t *testing.T) {
 
 func TestDownloadNotFound(t *testing.T) {
 	e := newEnv(t, nil)
-	id, err := e.emu.SeedTemporary(emulator.Work, corpID, "file", "a.txt", []byte("some text"))
+	id, err := e.emu.SeedTemporary(emulator.WeCom, corpID, "file", "a.txt", []byte("some text"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 // own integration test would.
 func startEmulator() (*emulator.Emulator, *httptest.Server) {
 	emu := emulator.New()
-	if err := emu.AddWorkAgent(emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret); err != nil {
+	if err := emu.AddWeComAgent(emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret); err != nil {
 		log.Fatal(err)
 	}
 	return emu, httptest.NewServer(emu)

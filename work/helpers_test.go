@@ -46,7 +46,7 @@ func newEnv(t testing.TB, emuOpts []emulator.Option, opts ...work.Option) *env {
 	clock := emulator.NewFakeClock(start)
 	emu := emulator.New(append([]emulator.Option{emulator.WithClock(clock)}, emuOpts...)...)
 	t.Cleanup(func() { emu.Close() })
-	if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
+	if err := emu.AddWeComAgent(corpID, agentID, secret); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(emu)

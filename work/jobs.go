@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/internal/poll"
 	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
@@ -36,9 +37,10 @@ const CodeJobNotFound = 40058
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/96219
 func (c *Client) UploadByURL(ctx context.Context, req material.URLUpload) (string, error) {
+	const op = "upload by url"
 	req, err := req.Validate()
 	if err != nil {
-		return "", fmt.Errorf("work: upload by url: %w", err)
+		return "", c.c.Wrap(op, err)
 	}
 	body := struct {
 		Scene    int    `json:"scene"`
@@ -48,9 +50,9 @@ func (c *Client) UploadByURL(ctx context.Context, req material.URLUpload) (strin
 		MD5      string `json:"md5"`
 	}{req.Scene, string(req.Kind), req.Filename, req.URL, req.MD5}
 	var out jobReply
-	err = c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload_by_url", JSON: body, Write: true}, &out)
+	err = c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/upload_by_url", JSON: body, Write: true}, &out)
 	if err != nil {
-		return "", fmt.Errorf("work: upload by url: %w", err)
+		return "", c.c.Wrap(op, err)
 	}
 	c.remember(out.JobID, req.Kind)
 	return out.JobID, nil
@@ -73,7 +75,7 @@ func (r *jobReply) Missing() string {
 // remember notes the kind of a submitted job, and forgets jobs the
 // platform has forgotten.
 func (c *Client) remember(id string, kind material.Kind) {
-	now := c.now()
+	now := c.c.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, s := range c.jobs {
@@ -101,11 +103,19 @@ func (c *Client) kindOf(id string) material.Kind {
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/96219
 func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.Job, error) {
+	const op = "upload by url result"
+	job, err := c.jobResult(ctx, op, jobID)
+	return job, c.c.Wrap(op, err)
+}
+
+// jobResult is UploadByURLResult as the operation op, its error not
+// wrapped.
+func (c *Client) jobResult(ctx context.Context, op, jobID string) (material.Job, error) {
 	if jobID == "" || len(jobID) > material.MaxJobIDLen {
-		return material.Job{}, fmt.Errorf("work: upload by url result: %w", &material.ValidationError{
+		return material.Job{}, &material.ValidationError{
 			Platform: material.WeCom, API: material.APIUploadByURL, Field: "jobid",
 			Problem: fmt.Sprintf("job id must be 1 to %d bytes, got %d", material.MaxJobIDLen, len(jobID)),
-			Err:     []error{material.ErrInvalidInput}})
+			Err:     []error{material.ErrInvalidInput}}
 	}
 	var out struct {
 		Status wire.Int `json:"status"`
@@ -116,29 +126,28 @@ func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.
 			CreatedAt wire.Time `json:"created_at"`
 		} `json:"detail"`
 	}
-	err := c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/get_upload_by_url_result",
+	err := c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/get_upload_by_url_result",
 		JSON: map[string]string{"jobid": jobID}}, &out)
 	if err != nil {
 		var apiErr *material.APIError
 		if errors.As(err, &apiErr) && apiErr.Code == CodeJobNotFound {
-			return material.Job{}, fmt.Errorf("work: upload by url result of job %s: %w (%w: unknown job, or submitted more than %v ago)",
-				jobID, err, material.ErrNotFound, material.JobLifetime)
+			err = fmt.Errorf("job %s: %w (%w: unknown job, or submitted more than %v ago)", jobID, err, material.ErrNotFound, material.JobLifetime)
 		}
-		return material.Job{}, fmt.Errorf("work: upload by url result of job %s: %w", jobID, err)
+		return material.Job{}, err
 	}
 	job := material.Job{ID: jobID, State: material.JobState(out.Status)}
 	switch job.State {
 	case material.JobProcessing:
 	case material.JobFinished:
 		if out.Detail.MediaID == "" {
-			return material.Job{}, fmt.Errorf("work: upload by url result of job %s: finished without a media_id", jobID)
+			return material.Job{}, fmt.Errorf("job %s finished without a media_id", jobID)
 		}
-		job.Media = material.TemporaryMedia(out.Detail.MediaID, c.kindOf(jobID), out.Detail.CreatedAt.Or(c.now))
+		job.Media = material.TemporaryMedia(out.Detail.MediaID, c.kindOf(jobID), out.Detail.CreatedAt.Or(c.c.Now))
 	case material.JobFailed:
 		msg, _ := material.ParseErrmsg(out.Detail.Errmsg)
-		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: c.tc.Snippet([]byte(msg))}
+		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: c.c.T.Snippet([]byte(msg))}
 	default:
-		return material.Job{}, fmt.Errorf("work: upload by url result of job %s: unknown status %d", jobID, int(out.Status))
+		return material.Job{}, fmt.Errorf("job %s has an unknown status %d", jobID, int(out.Status))
 	}
 	return job, nil
 }
@@ -158,9 +167,12 @@ func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.
 // (material.ErrBusy, after the client's retries) does not end the wait;
 // any other error does. Tokens that expire or are revoked during a long wait
 // are refreshed by the client as on every call.
+//
+// Upstream doc: https://developer.work.weixin.qq.com/document/path/96219
 func (c *Client) WaitUploadByURL(ctx context.Context, jobID string) (material.Media, error) {
-	job, err := transport.Wait(ctx, c.wait,
-		func(ctx context.Context) (material.Job, error) { return c.UploadByURLResult(ctx, jobID) },
+	const op = "wait for upload by url"
+	job, err := poll.Wait(ctx, c.wait,
+		func(ctx context.Context) (material.Job, error) { return c.jobResult(ctx, op, jobID) },
 		func(j material.Job, err error) (bool, error) {
 			switch {
 			case err != nil:
@@ -177,7 +189,7 @@ func (c *Client) WaitUploadByURL(ctx context.Context, jobID string) (material.Me
 		if errors.As(err, &je) {
 			return material.Media{}, je
 		}
-		return material.Media{}, fmt.Errorf("work: wait for upload by url job %s: %w", jobID, err)
+		return material.Media{}, c.c.Wrap(op, err)
 	}
 	return job.Media, nil
 }

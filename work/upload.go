@@ -2,12 +2,12 @@ package work
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 
 	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
 )
 
 // AttachmentType is where an attachment resource is used
@@ -32,15 +32,7 @@ const (
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/90253
 func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
-	rule, err := material.RuleFor(material.WeCom, material.APITemporary, kind)
-	if err != nil {
-		return material.Media{}, fmt.Errorf("work: upload: %w", err)
-	}
-	var out wire.Media
-	if err := c.upload(ctx, "/cgi-bin/media/upload", url.Values{"type": {string(kind)}}, rule, src, &out); err != nil {
-		return material.Media{}, fmt.Errorf("work: upload %s: %w", kind, err)
-	}
-	return material.TemporaryMedia(out.ID(), kind, out.CreatedAt.Or(c.now)), nil
+	return c.c.UploadTemporary(ctx, kind, src)
 }
 
 // UploadImage uploads an image (JPG or PNG, 5 B to 2 MB) for article
@@ -50,13 +42,10 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/90256
 func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, error) {
-	rule, err := material.RuleFor(material.WeCom, material.APIImage, material.KindImage)
-	if err != nil {
-		return "", fmt.Errorf("work: upload image: %w", err)
-	}
+	const op = "upload image"
 	var out wire.URL
-	if err := c.upload(ctx, "/cgi-bin/media/uploadimg", nil, rule, src, &out); err != nil {
-		return "", fmt.Errorf("work: upload image: %w", err)
+	if err := c.c.Upload(ctx, op, material.APIImage, material.KindImage, src, &transport.Request{Path: "/cgi-bin/media/uploadimg"}, &out); err != nil {
+		return "", c.c.Wrap(op, err)
 	}
 	return out.URL, nil
 }
@@ -68,8 +57,9 @@ func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, 
 //
 // Upstream doc: https://developer.work.weixin.qq.com/document/path/95098
 func (c *Client) UploadAttachment(ctx context.Context, mediaType material.Kind, attachmentType AttachmentType, src material.Source) (material.Media, error) {
+	const op = "upload attachment"
 	bad := func(field, value, problem string, errs ...error) (material.Media, error) {
-		return material.Media{}, fmt.Errorf("work: upload attachment: %w", &material.ValidationError{
+		return material.Media{}, c.c.Wrap(op, &material.ValidationError{
 			Platform: material.WeCom, API: material.APIAttachment, Kind: mediaType, Name: src.Name(),
 			Field: field, Value: value, Problem: problem, Err: errs})
 	}
@@ -82,21 +72,10 @@ func (c *Client) UploadAttachment(ctx context.Context, mediaType material.Kind, 
 	default:
 		return bad("attachment_type", strconv.Itoa(int(attachmentType)), "attachment type must be 1 (Moments) or 2 (product album)", material.ErrInvalidInput)
 	}
-	rule, err := material.RuleFor(material.WeCom, material.APIAttachment, mediaType)
-	if err != nil {
-		return material.Media{}, fmt.Errorf("work: upload attachment: %w", err)
-	}
 	q := url.Values{"media_type": {string(mediaType)}, "attachment_type": {strconv.Itoa(int(attachmentType))}}
 	var out wire.Media
-	if err := c.upload(ctx, "/cgi-bin/media/upload_attachment", q, rule, src, &out); err != nil {
-		return material.Media{}, fmt.Errorf("work: upload attachment %s: %w", mediaType, err)
+	if err := c.c.Upload(ctx, op, material.APIAttachment, mediaType, src, &transport.Request{Path: "/cgi-bin/media/upload_attachment", Query: q}, &out); err != nil {
+		return material.Media{}, c.c.Wrap(op, err)
 	}
-	return material.TemporaryMedia(out.ID(), mediaType, out.CreatedAt.Or(c.now)), nil
-}
-
-// upload validates src under rule, then posts it as the multipart part
-// "media", streamed with an exact Content-Length, and decodes the reply
-// into out.
-func (c *Client) upload(ctx context.Context, path string, q url.Values, rule material.Rule, src material.Source, out any) error {
-	return c.tc.Upload(ctx, path, q, rule, src, nil, out)
+	return material.TemporaryMedia(out.ID(), mediaType, out.CreatedAt.Or(c.c.Now)), nil
 }

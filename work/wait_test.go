@@ -62,7 +62,7 @@ func newBubble(t *testing.T) *bubble {
 	})
 	b.emu = emulator.New(emulator.WithJobHTTPClient(&http.Client{Transport: handlerTransport{source}}))
 	t.Cleanup(func() { b.emu.Close() })
-	if err := b.emu.AddWorkAgent(corpID, agentID, secret); err != nil {
+	if err := b.emu.AddWeComAgent(corpID, agentID, secret); err != nil {
 		t.Fatal(err)
 	}
 	c, err := work.New(corpID, agentID, secret,
@@ -163,8 +163,8 @@ func TestWaitLong(t *testing.T) {
 		if rejected != 1 {
 			t.Errorf("%d polls were rejected for the revoked token, want 1", rejected)
 		}
-		if st := b.emu.TokenFetches(corpID); st.Work != 2 {
-			t.Errorf("gettoken was called %d times, want 2 (the first token, and one after the revocation)", st.Work)
+		if st := b.emu.TokenFetches(corpID); st.WeCom != 2 {
+			t.Errorf("gettoken was called %d times, want 2 (the first token, and one after the revocation)", st.WeCom)
 		}
 	})
 }

@@ -134,7 +134,7 @@ func TestWire(t *testing.T) {
 				ContentType: "multipart/form-data", Parts: []wirePart{filePart("sample.mp4", "video/mp4", data)}}}
 		}},
 		{name: "Download", do: func(t *testing.T, e *env) []wire {
-			id, err := e.emu.SeedTemporary(emulator.Work, corpID, "file", "報告.txt", []byte("quarterly figures"))
+			id, err := e.emu.SeedTemporary(emulator.WeCom, corpID, "file", "報告.txt", []byte("quarterly figures"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func TestWire(t *testing.T) {
 		}},
 		{name: "DownloadHDVoice", do: func(t *testing.T, e *env) []wire {
 			_, data := sample(t, material.KindVoice)
-			id, err := e.emu.SeedTemporary(emulator.Work, corpID, "voice", "v.amr", data)
+			id, err := e.emu.SeedTemporary(emulator.WeCom, corpID, "voice", "v.amr", data)
 			if err != nil {
 				t.Fatal(err)
 			}

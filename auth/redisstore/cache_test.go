@@ -321,7 +321,7 @@ func TestNoSecretInKeys(t *testing.T) {
 	ctx := t.Context()
 	secrets := []string{"SECRET-agent-1/abc+def=", "SECRET-agent-2/abc+def="}
 	for _, secret := range secrets {
-		f, err := auth.NewWork("ww0123", secret)
+		f, err := auth.NewWeCom("ww0123", secret)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,7 +84,7 @@ func (a *app) open(ctx context.Context, acc account) (*backend, error) {
 		switch {
 		case acc.platform == material.WeCom:
 			acc.corpID, acc.agentID, acc.secret = emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret
-			acc.baseURL = emb.url + emulator.WorkPrefix
+			acc.baseURL = emb.url + emulator.WeComPrefix
 		case acc.appID == "":
 			acc.appID, acc.secret = emulator.DemoAppID, emulator.DemoAppSecret
 			fallthrough

@@ -32,7 +32,7 @@ type serveInfo struct {
 		AppID   string `json:"appid"`
 		Secret  string `json:"secret"`
 	} `json:"officialaccount2"`
-	Work struct {
+	WeCom struct {
 		BaseURL string `json:"base_url"`
 		CorpID  string `json:"corpid"`
 		AgentID int64  `json:"agentid"`
@@ -244,8 +244,8 @@ func describeServe(addr string, srv *emulator.Server, fakeClock bool) serveInfo 
 	info.OfficialAccount.AppID, info.OfficialAccount.Secret = emulator.DemoAppID, emulator.DemoAppSecret
 	info.OfficialAccount2.BaseURL = info.OfficialAccount.BaseURL
 	info.OfficialAccount2.AppID, info.OfficialAccount2.Secret = emulator.DemoAppID2, emulator.DemoAppSecret2
-	info.Work.BaseURL = info.URL + emulator.WorkPrefix
-	info.Work.CorpID, info.Work.AgentID, info.Work.Secret = emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret
+	info.WeCom.BaseURL = info.URL + emulator.WeComPrefix
+	info.WeCom.CorpID, info.WeCom.AgentID, info.WeCom.Secret = emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret
 	if srv.Control {
 		info.ControlURL = info.URL + emulator.ControlPrefix
 	}
@@ -267,7 +267,7 @@ func printServe(w io.Writer, info serveInfo) {
 	fmt.Fprintf(w, "wxmaterial emulator serving %s\n", info.URL)
 	fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s\n", info.OfficialAccount.BaseURL, info.OfficialAccount.AppID, info.OfficialAccount.Secret)
 	fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s  (empty library)\n", info.OfficialAccount2.BaseURL, info.OfficialAccount2.AppID, info.OfficialAccount2.Secret)
-	fmt.Fprintf(w, "  WeCom:            base URL %s  corpid %s  agentid %d  secret %s\n", info.Work.BaseURL, info.Work.CorpID, info.Work.AgentID, info.Work.Secret)
+	fmt.Fprintf(w, "  WeCom:            base URL %s  corpid %s  agentid %d  secret %s\n", info.WeCom.BaseURL, info.WeCom.CorpID, info.WeCom.AgentID, info.WeCom.Secret)
 	fmt.Fprintf(w, "  (demo credentials, valid only here) Try:\n    WECHAT_APPID=%s WECHAT_SECRET=%s wxmaterial --base-url %s count\n",
 		info.OfficialAccount.AppID, info.OfficialAccount.Secret, info.OfficialAccount.BaseURL)
 	if info.ControlURL != "" {
@@ -278,7 +278,7 @@ func printServe(w io.Writer, info serveInfo) {
 	}
 	if info.HTTPSURL != "" {
 		fmt.Fprintf(w, "  HTTPS:            %s (same port)\n", info.HTTPSURL)
-		fmt.Fprintf(w, "  Proxy:            HTTPS_PROXY=%s for https://%s and https://%s\n", info.ProxyURL, emulator.OfficialAccountHost, emulator.WorkHost)
+		fmt.Fprintf(w, "  Proxy:            HTTPS_PROXY=%s for https://%s and https://%s\n", info.ProxyURL, emulator.OfficialAccountHost, emulator.WeComHost)
 		if info.CACert != "" {
 			fmt.Fprintf(w, "  CA certificate:   %s (trust it in the programs under test only)\n", info.CACert)
 		} else {

@@ -121,7 +121,7 @@ func TestCopyTemporaryToWeCom(t *testing.T) {
 		cli(t, oaEnv, append(oaFlags, "upload", "--kind", string(k), "--json", writeFile(t, name, data))...).decode(t, &up)
 		s.ResetRequests()
 
-		args := append(oaFlags, "-v", "--json", "copy", "--to-base-url", s.url+emulator.WorkPrefix, up[0].MediaID)
+		args := append(oaFlags, "-v", "--json", "copy", "--to-base-url", s.url+emulator.WeComPrefix, up[0].MediaID)
 		if k == material.KindThumb {
 			args = append(args, "--kind", "thumb") // judged from its bytes, it would be an image
 		}
@@ -148,7 +148,7 @@ func TestCopyTemporaryToWeCom(t *testing.T) {
 			switch {
 			case q.Platform == emulator.OfficialAccount && q.Path == "/cgi-bin/media/get":
 				oaDownloads++
-			case q.Platform == emulator.Work && q.Path == "/cgi-bin/media/upload":
+			case q.Platform == emulator.WeCom && q.Path == "/cgi-bin/media/upload":
 				workUploads++
 			}
 		}
@@ -196,7 +196,7 @@ func TestCopyKindTheTargetLacks(t *testing.T) {
 			code: exitUsage, want: "the source, WeCom temporary media, has no thumb"},
 		{name: "news given", env: oaEnv, args: append(oaFlags, "copy", "--kind", "news", "--from-library", "--to-platform", "work", news[0].MediaID),
 			code: exitUsage, want: "news cannot be copied"},
-		{name: "news judged", env: append(oaEnv, "TO_WECOM_CORPID=ww1", "TO_WECOM_AGENTID=1", "TO_WECOM_SECRET=s"), args: append(oaFlags, "copy", "--from-library", "--to-base-url", s.url+emulator.WorkPrefix, news[0].MediaID),
+		{name: "news judged", env: append(oaEnv, "TO_WECOM_CORPID=ww1", "TO_WECOM_AGENTID=1", "TO_WECOM_SECRET=s"), args: append(oaFlags, "copy", "--from-library", "--to-base-url", s.url+emulator.WeComPrefix, news[0].MediaID),
 			code: exitFailure, want: "is a news item (judged from the item): news cannot be copied", sent: []string{"/cgi-bin/stable_token", "/cgi-bin/material/get_material"}},
 		{name: "a library on WeCom", env: oaEnv, args: append(oaFlags, "copy", "--to-platform", "work", "--to-library", "x"),
 			code: exitUsage, want: "--to-library adds to the Official Account permanent library; the target, WeCom, has none"},

@@ -142,7 +142,7 @@ func TestServeControl(t *testing.T) {
 	for _, oa := range reset.Accounts.OfficialAccounts {
 		ids = append(ids, oa.AppID)
 	}
-	for _, c := range reset.Accounts.WorkCorps {
+	for _, c := range reset.Accounts.WeComCorps {
 		ids = append(ids, c.CorpID)
 	}
 	joined := strings.Join(ids, " ")

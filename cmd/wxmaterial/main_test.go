@@ -159,7 +159,7 @@ func (s *server) oa(appID, secret string) (env []string, flags []string) {
 // demo WeCom agent.
 func (s *server) work() (env []string, flags []string) {
 	return []string{"WECOM_CORPID=" + emulator.DemoCorpID, fmt.Sprintf("WECOM_AGENTID=%d", emulator.DemoAgentID), "WECOM_SECRET=" + emulator.DemoAgentSecret},
-		[]string{"--base-url", s.url + emulator.WorkPrefix}
+		[]string{"--base-url", s.url + emulator.WeComPrefix}
 }
 
 // run runs the command against the server as the demo Official Account.

@@ -70,7 +70,7 @@ func (a *app) fleetTokens(acc account, log *slog.Logger) (auth.TokenSource, func
 	var f auth.Fetcher
 	switch {
 	case acc.platform == material.WeCom:
-		f, err = auth.NewWork(acc.corpID, acc.secret, fopts...)
+		f, err = auth.NewWeCom(acc.corpID, acc.secret, fopts...)
 	case fleetStable(acc):
 		f, err = auth.NewStable(acc.appID, acc.secret, fopts...)
 	default:

@@ -34,7 +34,7 @@ func TestEmulatorServe(t *testing.T) {
 			if err := json.NewDecoder(stdout).Decode(&info); err != nil {
 				t.Fatalf("reading what serve printed: %v (stderr: %s)", err, stderr.String())
 			}
-			if !strings.HasPrefix(info.OfficialAccount.BaseURL, "http://127.0.0.1:") || info.Work.AgentID == 0 {
+			if !strings.HasPrefix(info.OfficialAccount.BaseURL, "http://127.0.0.1:") || info.WeCom.AgentID == 0 {
 				t.Fatalf("serve printed %+v", info)
 			}
 

@@ -75,7 +75,7 @@ func TestUploadOnceWithRedis(t *testing.T) {
 		t.Errorf("two runs of upload --once printed %+v and %+v; want the second to reuse the first's media id", first, again)
 	}
 	// A server of the fleet, with dedup/redisstore on the same Redis.
-	wc, err := work.New(emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret, work.WithBaseURL(s.url+emulator.WorkPrefix))
+	wc, err := work.New(emulator.DemoCorpID, emulator.DemoAgentID, emulator.DemoAgentSecret, work.WithBaseURL(s.url+emulator.WeComPrefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestUploadOnceWithRedis(t *testing.T) {
 	if m, err := svc.Upload(t.Context(), material.KindFile, src); err != nil || m.ID != first.MediaID {
 		t.Errorf("the server's upload = %v, %v; want the run's media id %s", m.ID, err, first.MediaID)
 	}
-	if n := s.uploads(t, emulator.Work); n != 1 {
+	if n := s.uploads(t, emulator.WeCom); n != 1 {
 		t.Errorf("%d uploads for two runs and a server, want 1", n)
 	}
 
@@ -105,7 +105,7 @@ func TestUploadOnceWithRedis(t *testing.T) {
 	if out := r.ok(t); strings.Contains(out, "(uploaded before)") || !strings.Contains(r.stderr, "the store failed") {
 		t.Errorf("upload --once with Redis down printed:\n%s\nstderr:\n%s", out, r.stderr)
 	}
-	if n := s.uploads(t, emulator.Work); n != 2 {
+	if n := s.uploads(t, emulator.WeCom); n != 2 {
 		t.Errorf("%d uploads after a run with Redis down, want 2", n)
 	}
 }

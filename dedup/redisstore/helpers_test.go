@@ -85,7 +85,7 @@ func newPlatform(t testing.TB, wrap func(http.Handler) http.Handler) *platform {
 	if err := em.AddOfficialAccount(testAppID, testAppSecret); err != nil {
 		t.Fatal(err)
 	}
-	if err := em.AddWorkAgent(testCorpID, testAgentID, testAgentSecret); err != nil {
+	if err := em.AddWeComAgent(testCorpID, testAgentID, testAgentSecret); err != nil {
 		t.Fatal(err)
 	}
 	var h http.Handler = em
@@ -116,7 +116,7 @@ func (p *platform) client(t testing.TB, pl material.Platform) material.Service {
 // root, for the tests and the children of the fleet tests.
 func newClient(root string, pl material.Platform, hc *http.Client) (material.Service, error) {
 	if pl == material.WeCom {
-		return work.New(testCorpID, testAgentID, testAgentSecret, work.WithBaseURL(root+emulator.WorkPrefix), work.WithHTTPClient(hc))
+		return work.New(testCorpID, testAgentID, testAgentSecret, work.WithBaseURL(root+emulator.WeComPrefix), work.WithHTTPClient(hc))
 	}
 	// The stable token: processes that fetch it share one token without
 	// rotating each other's.
@@ -127,7 +127,7 @@ func newClient(root string, pl material.Platform, hc *http.Client) (material.Ser
 // emuPlatform names pl as the emulator does.
 func emuPlatform(pl material.Platform) emulator.Platform {
 	if pl == material.WeCom {
-		return emulator.Work
+		return emulator.WeCom
 	}
 	return emulator.OfficialAccount
 }

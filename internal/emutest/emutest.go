@@ -55,7 +55,7 @@ func New(t testing.TB, opts ...emulator.Option) *Env {
 			t.Fatal(err)
 		}
 	}
-	if err := emu.AddWorkAgent(CorpID, AgentID, AgentSecret); err != nil {
+	if err := emu.AddWeComAgent(CorpID, AgentID, AgentSecret); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(emu)

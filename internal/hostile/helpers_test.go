@@ -121,10 +121,11 @@ type clients struct {
 
 // options for newClients.
 type clientOptions struct {
-	hc     *http.Client // WithHTTPClient, when set
-	stable bool
-	logger *slog.Logger
-	retry  transport.RetryPolicy
+	hc       *http.Client // WithHTTPClient, when set
+	stable   bool
+	logger   *slog.Logger
+	retry    transport.RetryPolicy
+	observer transport.Observer
 }
 
 func newClients(t testing.TB, s *server, o clientOptions) *clients {
@@ -144,6 +145,10 @@ func newClients(t testing.TB, s *server, o clientOptions) *clients {
 	if o.logger != nil {
 		oaOpts = append(oaOpts, officialaccount.WithLogger(o.logger))
 		workOpts = append(workOpts, work.WithLogger(o.logger))
+	}
+	if o.observer != nil {
+		oaOpts = append(oaOpts, officialaccount.WithObserver(o.observer))
+		workOpts = append(workOpts, work.WithObserver(o.observer))
 	}
 	oa, err := officialaccount.New(appID, appSecret, oaOpts...)
 	if err != nil {

@@ -67,7 +67,7 @@ func newMatrix(t *testing.T) *matrix {
 	if err := emu.AddOfficialAccount(appID, appSecret); err != nil {
 		t.Fatal(err)
 	}
-	if err := emu.AddWorkAgent(corpID, agentID, corpSecret); err != nil {
+	if err := emu.AddWeComAgent(corpID, agentID, corpSecret); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(emu)
@@ -117,7 +117,7 @@ func (m *matrix) seed(t *testing.T, p emulator.Platform, permanent bool, kind ma
 		id, err = m.emu.SeedPermanent(appID, string(kind), "a"+string(kind), m.sample[kind])
 	default:
 		owner := appID
-		if p == emulator.Work {
+		if p == emulator.WeCom {
 			owner = corpID
 		}
 		id, err = m.emu.SeedTemporary(p, owner, string(kind), "a."+string(kind), m.sample[kind])
@@ -231,29 +231,29 @@ var matrixOps = []matrixOp{
 		}
 		return nil
 	}},
-	{name: "WeCom Upload", platform: emulator.Work, path: "/cgi-bin/media/upload", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
+	{name: "WeCom Upload", platform: emulator.WeCom, path: "/cgi-bin/media/upload", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
 		_, err := m.c.work.Upload(ctx, material.KindFile, sample(material.KindFile))
 		return err
 	}},
-	{name: "WeCom UploadImage", platform: emulator.Work, path: "/cgi-bin/media/uploadimg", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
+	{name: "WeCom UploadImage", platform: emulator.WeCom, path: "/cgi-bin/media/uploadimg", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
 		_, err := m.c.work.UploadImage(ctx, sample(material.KindImage))
 		return err
 	}},
-	{name: "WeCom UploadAttachment", platform: emulator.Work, path: "/cgi-bin/media/upload_attachment", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
+	{name: "WeCom UploadAttachment", platform: emulator.WeCom, path: "/cgi-bin/media/upload_attachment", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
 		_, err := m.c.work.UploadAttachment(ctx, material.KindImage, work.AttachmentMoments, sample(material.KindImage))
 		return err
 	}},
-	{name: "WeCom Download", platform: emulator.Work, path: "/cgi-bin/media/get", call: func(ctx context.Context, t *testing.T, m *matrix) error {
-		return readAllOf(m.c.work.Download(ctx, m.seed(t, emulator.Work, false, material.KindFile)))
+	{name: "WeCom Download", platform: emulator.WeCom, path: "/cgi-bin/media/get", call: func(ctx context.Context, t *testing.T, m *matrix) error {
+		return readAllOf(m.c.work.Download(ctx, m.seed(t, emulator.WeCom, false, material.KindFile)))
 	}},
-	{name: "WeCom DownloadHDVoice", platform: emulator.Work, path: "/cgi-bin/media/get/jssdk", call: func(ctx context.Context, t *testing.T, m *matrix) error {
-		return readAllOf(m.c.work.DownloadHDVoice(ctx, m.seed(t, emulator.Work, false, material.KindVoice)))
+	{name: "WeCom DownloadHDVoice", platform: emulator.WeCom, path: "/cgi-bin/media/get/jssdk", call: func(ctx context.Context, t *testing.T, m *matrix) error {
+		return readAllOf(m.c.work.DownloadHDVoice(ctx, m.seed(t, emulator.WeCom, false, material.KindVoice)))
 	}},
-	{name: "WeCom UploadByURL", platform: emulator.Work, path: "/cgi-bin/media/upload_by_url", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
+	{name: "WeCom UploadByURL", platform: emulator.WeCom, path: "/cgi-bin/media/upload_by_url", write: true, call: func(ctx context.Context, t *testing.T, m *matrix) error {
 		_, err := m.c.work.UploadByURL(ctx, material.URLUpload{Kind: material.KindVideo, Filename: "v.mp4", URL: m.file.URL + "/v.mp4", MD5: m.md5})
 		return err
 	}},
-	{name: "WeCom WaitUploadByURL", platform: emulator.Work, path: "/cgi-bin/media/get_upload_by_url_result", call: func(ctx context.Context, t *testing.T, m *matrix) error {
+	{name: "WeCom WaitUploadByURL", platform: emulator.WeCom, path: "/cgi-bin/media/get_upload_by_url_result", call: func(ctx context.Context, t *testing.T, m *matrix) error {
 		m.emu.ClearFaults() // submit without the fault; it is for the polls
 		id, err := m.c.work.UploadByURL(ctx, material.URLUpload{Kind: material.KindVideo, Filename: "v.mp4", URL: m.file.URL + "/v.mp4", MD5: m.md5})
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wxmaterial/wxmaterial/material"
@@ -59,7 +60,8 @@ var held = map[material.Platform][]string{
 // TestEchoedSecretsNeverShown: a server that echoes the tokens and secrets
 // a client holds or held, in every content type and size, with status 200
 // or 500, on every call of both clients and on the token endpoints, never
-// gets one into an error or a log line of that client.
+// gets one into an error, a log line or an observer's event of that
+// client; no event holds a query string.
 func TestEchoedSecretsNeverShown(t *testing.T) {
 	type anyCall struct {
 		name     string
@@ -83,7 +85,8 @@ func TestEchoedSecretsNeverShown(t *testing.T) {
 						s.api = func(w http.ResponseWriter, r *http.Request) { echo(s, w, r, ct, status, size) }
 						// One attempt per call: what is echoed matters, not how often.
 						once := transport.RetryPolicy{MaxAttempts: 1}
-						c := newClients(t, s, clientOptions{logger: logs.logger(), retry: once})
+						var events eventTexts
+						c := newClients(t, s, clientOptions{logger: logs.logger(), retry: once, observer: &events})
 						var texts []string
 						for _, call := range calls {
 							if call.platform != p {
@@ -116,7 +119,7 @@ func TestEchoedSecretsNeverShown(t *testing.T) {
 						ts.api = func(w http.ResponseWriter, r *http.Request) {
 							io.WriteString(w, `{"errcode":42001,"errmsg":"access_token expired"}`)
 						}
-						tc := newClients(t, ts, clientOptions{logger: logs.logger(), stable: status == 500, retry: once})
+						tc := newClients(t, ts, clientOptions{logger: logs.logger(), stable: status == 500, retry: once, observer: &events})
 						for _, call := range calls {
 							if call.platform == p {
 								err := call.call(t.Context(), tc)
@@ -128,6 +131,16 @@ func TestEchoedSecretsNeverShown(t *testing.T) {
 							}
 						}
 						texts = append(texts, logs.String())
+						seen := events.all()
+						if len(seen) == 0 {
+							t.Errorf("%s: the observer saw no event", p)
+						}
+						for _, e := range seen {
+							if strings.ContainsAny(e, "?&=") {
+								t.Errorf("%s: an event holds a query: %s", p, e)
+							}
+						}
+						texts = append(texts, seen...)
 						for _, text := range texts {
 							for _, secret := range held[p] {
 								if strings.Contains(text, secret) {
@@ -140,6 +153,24 @@ func TestEchoedSecretsNeverShown(t *testing.T) {
 			}
 		}
 	}
+}
+
+// eventTexts is an Observer that keeps every event as %+v and %#v print it.
+type eventTexts struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (o *eventTexts) Observe(_ context.Context, e transport.Event) {
+	o.mu.Lock()
+	o.texts = append(o.texts, fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e))
+	o.mu.Unlock()
+}
+
+func (o *eventTexts) all() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.texts...)
 }
 
 // errorTexts is every way err may be printed, link by link.

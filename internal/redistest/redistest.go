@@ -52,7 +52,6 @@ type Server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
-	logs *tail
 }
 
 // Option configures a Server.
@@ -196,7 +195,7 @@ func (s *Server) start() error {
 		return fmt.Errorf("redistest: redis-server not ready within %v: %s", startTimeout, logs)
 	}
 	s.mu.Lock()
-	s.cmd, s.done, s.logs = cmd, done, logs
+	s.cmd, s.done = cmd, done
 	s.mu.Unlock()
 	return nil
 }
@@ -334,16 +333,6 @@ func (s *Server) Close() error {
 		err = fmt.Errorf("redistest: %w", rerr)
 	}
 	return err
-}
-
-// Log returns the last lines the server logged.
-func (s *Server) Log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.logs == nil {
-		return ""
-	}
-	return s.logs.String()
 }
 
 var shared struct {

@@ -251,11 +251,6 @@ func PCM8(d time.Duration) WAV {
 	return WAV{Format: 1, Channels: 1, SampleRate: 8000, ByteRate: 8000, BlockAlign: 1, Bits: 8, DataBytes: int(d * 8000 / time.Second)}
 }
 
-// Duration is the length the data chunk holds.
-func (w WAV) Duration() time.Duration {
-	return time.Duration(w.DataBytes) * time.Second / time.Duration(w.ByteRate)
-}
-
 // Bytes writes the file.
 func (w WAV) Bytes() []byte {
 	le := binary.LittleEndian

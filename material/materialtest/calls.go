@@ -25,17 +25,20 @@ type Call struct {
 	Err     error         // what the call returned; always nil when a reactor sees the call
 }
 
-// Methods lists the method names a Call, Prepend and FailNext use: every
-// method of material.Service, material.Library and material.URLUploader,
-// and DownloadURL (material.URLDownloader).
-// List is recorded when an iteration starts; its pages are recorded as the
-// BatchGet calls they are.
-var Methods = []string{
+// methods are what Methods returns.
+var methods = []string{
 	"Upload", "UploadImage", "Download", "DownloadHDVoice",
 	"Add", "AddVideo", "Get", "Delete", "Count", "BatchGet", "List",
 	"UploadByURL", "UploadByURLResult", "WaitUploadByURL",
 	"DownloadURL",
 }
+
+// Methods returns the method names a Call, Prepend and FailNext use: every
+// method of material.Service, material.Library and material.URLUploader,
+// and DownloadURL (material.URLDownloader). List is recorded when an
+// iteration starts; its pages are recorded as the BatchGet calls they are.
+// It is a copy.
+func Methods() []string { return slices.Clone(methods) }
 
 // reactor is a function deciding calls of one method ("" for all).
 type reactor struct {
@@ -61,7 +64,7 @@ func (f *Fake) Calls() []Call {
 // A reactor may block (to test a caller's timeout) and may call the Fake's
 // methods. It panics on a method name not in Methods.
 func (f *Fake) Prepend(method string, fn func(Call) error) {
-	if method != "" && !slices.Contains(Methods, method) {
+	if method != "" && !slices.Contains(methods, method) {
 		panic(fmt.Sprintf("materialtest: Prepend(%q): no such method (see Methods)", method))
 	}
 	if fn == nil {

@@ -229,7 +229,7 @@ func (f *Fake) missing(field string) error {
 // lacks is the error of a method of a capability the flavour does not have.
 func (f *Fake) lacks(api material.API, what string) error {
 	return &material.ValidationError{Platform: f.platform, API: api, Field: "api",
-		Problem: fmt.Sprintf("%s has no %s", f.platform, what), Err: []error{material.ErrUnsupported}}
+		Problem: "the platform has no " + what, Err: []error{material.ErrUnsupported}}
 }
 
 func wrap(op string, err error) error {

@@ -128,7 +128,7 @@ func (s *suite) unknownID(t tb) {
 func (s *suite) unsupportedKind(t tb) {
 	e := s.env(t)
 	have := material.KindsFor(s.p, material.APITemporary)
-	for _, k := range append(slices.Clone(material.Kinds), "sticker") {
+	for _, k := range append(material.Kinds(), "sticker") {
 		if slices.Contains(have, k) {
 			continue
 		}

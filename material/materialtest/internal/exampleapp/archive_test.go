@@ -53,12 +53,12 @@ func newWorkClient(t *testing.T) material.Service {
 	t.Helper()
 	emu := emulator.New()
 	const corpID, agentID, secret = "wwexampleapp", 1000002, "exampleapp-agent-secret"
-	if err := emu.AddWorkAgent(corpID, agentID, secret); err != nil {
+	if err := emu.AddWeComAgent(corpID, agentID, secret); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() { srv.Close(); emu.Close() })
-	c, err := work.New(corpID, agentID, secret, work.WithBaseURL(srv.URL+emulator.WorkPrefix))
+	c, err := work.New(corpID, agentID, secret, work.WithBaseURL(srv.URL+emulator.WeComPrefix))
 	if err != nil {
 		t.Fatal(err)
 	}

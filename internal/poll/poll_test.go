@@ -1,4 +1,4 @@
-package transport_test
+package poll_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wxmaterial/wxmaterial/transport"
+	"github.com/wxmaterial/wxmaterial/internal/poll"
 )
 
 // poller answers the states in order and records the (fake) time of each poll.
@@ -50,12 +50,12 @@ func classify(s string, err error) (bool, error) {
 var errTransient = errors.New("transient")
 
 func TestWait(t *testing.T) {
-	opts := transport.WaitOptions{MinDelay: time.Second, MaxDelay: 4 * time.Second}
+	opts := poll.Options{MinDelay: time.Second, MaxDelay: 4 * time.Second}
 	tests := []struct {
 		name      string
 		states    []string
 		errs      []error
-		opts      transport.WaitOptions
+		opts      poll.Options
 		wantState string
 		wantErr   error
 		wantPolls int
@@ -65,13 +65,13 @@ func TestWait(t *testing.T) {
 		{name: "failure is final", states: []string{"running", "failed"}, opts: opts, wantState: "failed", wantErr: errJobFailed, wantPolls: 2},
 		{name: "transient poll error retried", states: []string{"", "", "done"}, errs: []error{errTransient, errTransient}, opts: opts, wantState: "done", wantPolls: 3},
 		{name: "permanent poll error final", states: []string{""}, errs: []error{context.Canceled}, opts: opts, wantErr: context.Canceled, wantPolls: 1},
-		{name: "MaxWait gives up", states: []string{"running"}, opts: transport.WaitOptions{MinDelay: time.Second, MaxDelay: 4 * time.Second, MaxWait: 10 * time.Second}, wantState: "", wantErr: context.DeadlineExceeded},
+		{name: "MaxWait gives up", states: []string{"running"}, opts: poll.Options{MinDelay: time.Second, MaxDelay: 4 * time.Second, MaxWait: 10 * time.Second}, wantState: "", wantErr: context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := &poller{states: tt.states, errs: tt.errs, start: time.Now()}
-				got, err := transport.Wait(t.Context(), tt.opts, p.poll, classify)
+				got, err := poll.Wait(t.Context(), tt.opts, p.poll, classify)
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
@@ -107,7 +107,7 @@ func TestWaitDelaysGrow(t *testing.T) {
 		}
 		states = append(states, "done")
 		p := &poller{states: states, start: time.Now()}
-		if _, err := transport.Wait(t.Context(), transport.WaitOptions{MinDelay: time.Second, MaxDelay: 16 * time.Second}, p.poll, classify); err != nil {
+		if _, err := poll.Wait(t.Context(), poll.Options{MinDelay: time.Second, MaxDelay: 16 * time.Second}, p.poll, classify); err != nil {
 			t.Fatal(err)
 		}
 		var got []bool // whether each delay lies in its band
@@ -131,7 +131,7 @@ func TestWaitCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		p := &poller{states: []string{"running"}, start: time.Now()}
 		time.AfterFunc(90*time.Second, cancel)
-		_, err := transport.Wait(ctx, transport.WaitOptions{MinDelay: time.Minute, MaxDelay: time.Hour}, p.poll, classify)
+		_, err := poll.Wait(ctx, poll.Options{MinDelay: time.Minute, MaxDelay: time.Hour}, p.poll, classify)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
@@ -139,4 +139,15 @@ func TestWaitCancel(t *testing.T) {
 			t.Errorf("returned %v after the start, want at the cancel, 90s", elapsed)
 		}
 	})
+}
+
+func TestBackoffGrowsWithinBounds(t *testing.T) {
+	lo, hi := 100*time.Millisecond, 2*time.Second
+	for attempt := range 70 {
+		d := poll.Backoff(lo, hi, attempt)
+		ceil := min(lo<<min(attempt, 20), hi)
+		if d < ceil/2 || d > ceil {
+			t.Errorf("attempt %d: %v outside [%v, %v]", attempt, d, ceil/2, ceil)
+		}
+	}
 }

@@ -1,12 +1,16 @@
-package transport
+// Package poll holds the waits of the clients: the jittered exponential
+// backoff between retries, and Wait, which polls an asynchronous job until
+// it ends, in the manner of aws-sdk-go-v2's waiters.
+package poll
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 )
 
-// WaitOptions bound a Wait.
-type WaitOptions struct {
+// Options bound a Wait.
+type Options struct {
 	MinDelay time.Duration // first delay between polls; default 1 s
 	MaxDelay time.Duration // longest delay between polls; default 30 s
 	MaxWait  time.Duration // give up after this long (context.DeadlineExceeded); 0 means only ctx bounds it
@@ -18,7 +22,7 @@ type WaitOptions struct {
 // to MaxDelay with jitter (never below MinDelay); it gives up at the deadline
 // rather than sleep past it or poll as it expires, and every wait honours
 // ctx: cancelling it returns promptly with its error.
-func Wait[T any](ctx context.Context, opts WaitOptions, poll func(context.Context) (T, error), classify func(T, error) (retry bool, err error)) (T, error) {
+func Wait[T any](ctx context.Context, opts Options, poll func(context.Context) (T, error), classify func(T, error) (retry bool, err error)) (T, error) {
 	if opts.MinDelay <= 0 {
 		opts.MinDelay = time.Second
 	}
@@ -56,4 +60,17 @@ func Wait[T any](ctx context.Context, opts WaitOptions, poll func(context.Contex
 		case <-t.C:
 		}
 	}
+}
+
+// Backoff returns the delay before retry number attempt (from 0):
+// lo·2^attempt capped at hi, jittered into its upper half.
+func Backoff(lo, hi time.Duration, attempt int) time.Duration {
+	d := hi
+	if attempt < 62 && lo<<attempt > 0 && lo<<attempt < hi {
+		d = lo << attempt
+	}
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
 }
