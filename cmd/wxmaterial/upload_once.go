@@ -1,10 +1,6 @@
 package main
 
 import (
-	"log/slog"
-
-	"github.com/redis/go-redis/v9"
-
 	"github.com/wxmaterial/wxmaterial/dedup"
 	dedupredis "github.com/wxmaterial/wxmaterial/dedup/redisstore"
 )
@@ -19,21 +15,14 @@ const envDedupPrefix = "WXMATERIAL_REDIS_DEDUP_PREFIX"
 // this run. It returns the wrapper and a function that closes its Redis
 // client. A Redis that fails is warned about on stderr and bypassed.
 func (a *app) uploadOnce(b *backend) (*dedup.Service, func() error, error) {
-	warn := a.logger()
-	if warn == nil {
-		warn = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
+	warn := a.log()
 	opts := []dedup.Option{dedup.WithLogger(warn)}
 	closeRedis := func() error { return nil }
-	opt, err := a.redisOptions()
+	rdb, err := a.redisClient()
 	if err != nil {
 		return nil, nil, err
 	}
-	if opt != nil {
-		if !a.g.verbose {
-			redis.SetLogger(quietRedis{}) // its dial errors: the warning says what matters
-		}
-		rdb := redis.NewClient(opt)
+	if rdb != nil {
 		var sopts []dedupredis.Option
 		if p := a.getenv(envDedupPrefix); p != "" {
 			sopts = append(sopts, dedupredis.WithPrefix(p))
