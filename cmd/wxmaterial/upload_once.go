@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+
 	"github.com/wxmaterial/wxmaterial/dedup"
 	dedupredis "github.com/wxmaterial/wxmaterial/dedup/redisstore"
+	"github.com/wxmaterial/wxmaterial/material"
 )
 
 // envDedupPrefix overrides the key prefix of what upload --once remembers
@@ -34,10 +37,45 @@ func (a *app) uploadOnce(b *backend) (*dedup.Service, func() error, error) {
 		}
 		opts, closeRedis = append(opts, dedup.WithStore(store)), rdb.Close
 	}
-	svc, err := dedup.New(b.svc, opts...)
+	if id, ok := b.svc.(material.Identifier); ok {
+		// The wrapper below hides it; the keys are those of the fleet's
+		// servers, which wrap the client itself.
+		opts = append(opts, dedup.WithAccount(id.Platform(), id.Account()))
+	}
+	svc, err := dedup.New(announced{b.svc}, opts...)
 	if err != nil {
 		closeRedis()
 		return nil, nil, err
 	}
 	return svc, closeRedis, nil
+}
+
+// announced is the client under upload --once: it says that a file is being
+// uploaded (the function withAnnounce put in the context) when dedup
+// uploads it, and not when dedup hands out the media id of an earlier
+// upload.
+type announced struct{ material.Service }
+
+func (s announced) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
+	announce(ctx)
+	return s.Service.Upload(ctx, kind, src)
+}
+
+func (s announced) UploadImage(ctx context.Context, src material.Source) (string, error) {
+	announce(ctx)
+	return s.Service.UploadImage(ctx, src)
+}
+
+type announceKey struct{}
+
+// withAnnounce returns ctx carrying f, for announced to call.
+func withAnnounce(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, announceKey{}, f)
+}
+
+// announce calls the function withAnnounce put in ctx, if any.
+func announce(ctx context.Context) {
+	if f, ok := ctx.Value(announceKey{}).(func()); ok {
+		f()
+	}
 }
