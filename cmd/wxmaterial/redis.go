@@ -4,6 +4,7 @@ import (
 	"flag"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -76,6 +77,10 @@ func (a *app) fleetTokens(acc account) (auth.TokenSource, func() error, error) {
 	return auth.NewCache(f, auth.WithStore(store), auth.WithLogger(warn)), rdb.Close, nil
 }
 
+// setRedisLogger sets the Redis client's log once, before any client runs:
+// redis.SetLogger sets a variable the clients read without a lock.
+var setRedisLogger sync.Once
+
 // redisClient returns a client of the Redis of --redis or
 // $WXMATERIAL_REDIS_URL, or nil when neither is given. The Redis client's
 // own log goes to the tool's logger (shown with -v).
@@ -84,7 +89,7 @@ func (a *app) redisClient() (*redis.Client, error) {
 	if opt == nil || err != nil {
 		return nil, err
 	}
-	redis.SetLogger(redisLog{a.log()})
+	setRedisLogger.Do(func() { redis.SetLogger(redisLog{a.log()}) })
 	return redis.NewClient(opt), nil
 }
 

@@ -103,9 +103,15 @@ func Call[T any](ctx context.Context, c *Conn, op, key string, f func(ctx contex
 		v   T
 		err error
 	}
-	parent := ctx
+	parent, start := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
+	// Whether the store's timeout, not the caller's deadline, bounds the
+	// call.
+	own := true
+	if d, ok := parent.Deadline(); ok && !d.After(start.Add(c.Timeout)) {
+		own = false
+	}
 	done := make(chan result, 1)
 	go func() {
 		v, err := f(ctx)
@@ -121,12 +127,13 @@ func Call[T any](ctx context.Context, c *Conn, op, key string, f func(ctx contex
 			r.err = ctx.Err()
 		}
 	}
-	if r.err != nil && ctx.Err() != nil && parent.Err() == nil && timedOut(r.err) {
-		// The store's timeout ended it (the client's error is the context's
-		// or, with ContextTimeoutEnabled, an I/O timeout). Any other error
-		// is the client's own, even when it came as the timeout ended: a
-		// refused connection is reported as such.
-		r.err = fmt.Errorf("no answer within %v: %w", c.Timeout, ctx.Err())
+	if r.err != nil && parent.Err() == nil && timedOut(r.err) && (ctx.Err() != nil || own && time.Since(start) >= c.Timeout) {
+		// The store's timeout ended it: the client's error is the context's
+		// or, with ContextTimeoutEnabled, an I/O timeout at the context's
+		// deadline (which can come just before the context says it ended).
+		// Any other error is the client's own, even when it came as the
+		// timeout ended: a refused connection is reported as such.
+		r.err = fmt.Errorf("no answer within %v: %w", c.Timeout, context.DeadlineExceeded)
 	}
 	if r.err != nil {
 		var zero T

@@ -5,6 +5,7 @@ package redisbase_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,11 @@ import (
 	"github.com/wxmaterial/wxmaterial/internal/redisbase"
 	"github.com/wxmaterial/wxmaterial/internal/redistest"
 )
+
+func TestMain(m *testing.M) {
+	redistest.QuietClient() // before any client runs: its dial errors are what the tests provoke
+	os.Exit(redistest.Main(m))
+}
 
 // get is a call of a store: a GET of key.
 func get(ctx context.Context, c *redisbase.Conn) error {
