@@ -41,6 +41,22 @@ const (
 	// The pages ask for filelength but name no code for a wrong one; 40006
 	// is WeCom's "invalid file size".
 	CodeFileLengthMismatch = 40006
+	// CodeDotFileName answers an upload whose media part's filename is "."
+	// or "..": no page says what the platforms answer to a name that names
+	// no file; 41005 is what they answer to a path-shaped one. (An
+	// upload_by_url filename whose last element is empty, "." or ".."
+	// answers 40058, as a missing one does.)
+	CodeDotFileName = 41005
+	// CodeEmptyNews answers Official Account media/uploadnews without
+	// articles, or with an article missing its title or content. The
+	// platform's tables list 44003 ("empty news data") without naming the
+	// endpoint.
+	CodeEmptyNews = 44003
+	// CodeTooManyArticles answers Official Account media/uploadnews with more
+	// than 8 articles. The page gives the limit without its code; 45008
+	// ("article size out of limit") is the code the platforms' tables give
+	// for too many articles in a message.
+	CodeTooManyArticles = 45008
 	// CodeRevokedToken answers a business call with a token that was revoked
 	// early (RevokeToken, the Revoke fault, a forced stable_token refresh is
 	// not this: that one answers CodeOAInvalidToken).
@@ -78,10 +94,8 @@ const (
 	codeNeedPOST          = 43002
 	codeEmptyMedia        = 44001
 	codeEmptyPost         = 44002
-	codeEmptyNews         = 44003
 	codeTooLarge          = 45001
 	codeVoiceTooLong      = 45007
-	codeTooManyArticles   = 45008
 	codeQuota             = 45009
 	codeAPIOffline        = 45106
 	codeBadJSON           = 47001
@@ -123,10 +137,10 @@ var messages = map[int]string{
 	codeNeedPOST:           "require POST method",
 	codeEmptyMedia:         "empty media data",
 	codeEmptyPost:          "empty post data",
-	codeEmptyNews:          "empty news data",
+	CodeEmptyNews:          "empty news data",
 	codeTooLarge:           "media size out of limit",
 	codeVoiceTooLong:       "voice playtime out of limit",
-	codeTooManyArticles:    "article size out of limit",
+	CodeTooManyArticles:    "article size out of limit",
 	codeQuota:              "reach max api daily quota limit",
 	CodeStableForceTooSoon: "api minute-quota reach limit mustslower retry next minute",
 	codeAPIOffline:         "This API has been unsupported",

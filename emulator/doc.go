@@ -223,6 +223,14 @@
 //     CodeJobNotMP4 (40004).
 //   - Tokens: a never-issued Official Account token answers 40001
 //     (CodeOAInvalidToken), a revoked one 42001 (CodeRevokedToken).
+//   - An upload whose filename is "." or "..": CodeDotFileName (41005, as
+//     for a path); an upload_by_url filename whose last element is empty,
+//     "." or "..": 40058. A name without an extension is judged as any
+//     other: refused where the kind has formats (the extension must be
+//     one), accepted for a WeCom file.
+//   - Official Account uploadnews without articles, or with an article
+//     lacking its title or content: CodeEmptyNews (44003); with more than 8
+//     articles: CodeTooManyArticles (45008).
 //   - Oversized files: Official Account 40009/40010/40011/40012 by kind;
 //     WeCom image 40009, video 40011, voice and file 45001. Bad formats:
 //     Official Account 40005 (temporary, uploadimg) and 40113 (add_material);

@@ -57,6 +57,9 @@ func (c *call) uploadByURL() {
 	case req.Filename == "" || len(req.Filename) > 128:
 		c.failHint(codeBadParamWork, "", "filename is required, at most 128 bytes")
 		return
+	case namesNoFile(req.Filename):
+		c.failHint(codeBadParamWork, "", "filename must name a file")
+		return
 	case req.URL == "" || len(req.URL) > 1024:
 		c.failHint(codeBadParamWork, "", "url is required, at most 1024 bytes")
 		return
@@ -76,6 +79,15 @@ func (c *call) uploadByURL() {
 		e.finishJob(spec.ID, nil, codeJobDownload, "emulator closed")
 	}
 	c.ok("jobid", j.ID)
+}
+
+// namesNoFile reports whether a file name's last element (after a slash or
+// a backslash) is empty, "." or "..".
+func namesNoFile(name string) bool {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	return name == "" || name == "." || name == ".."
 }
 
 // startJob runs the job in a goroutine, unless the emulator is closed.

@@ -161,17 +161,17 @@ func (c *call) oaUploadNews() {
 	}
 	switch n := len(req.Articles); {
 	case n == 0:
-		c.fail(codeEmptyNews, "")
+		c.fail(CodeEmptyNews, "")
 		return
 	case n > 8:
-		c.fail(codeTooManyArticles, "")
+		c.fail(CodeTooManyArticles, "")
 		return
 	}
 	rec := &mediaRec{ID: newMediaID(c.platform), Platform: c.platform, Owner: p.owner, Family: familyMass,
 		Kind: "news", Created: c.now, Expires: c.now.Add(temporaryLife)}
 	for _, a := range req.Articles {
 		if strings.TrimSpace(a.Title) == "" || strings.TrimSpace(a.Content) == "" {
-			c.failHint(codeEmptyNews, "", "title and content are required")
+			c.failHint(CodeEmptyNews, "", "title and content are required")
 			return
 		}
 		if t, ok := c.e.lookup(c.platform, p.owner, a.ThumbMediaID, c.now); !ok || t.Family != familyTemporary || (t.Kind != "thumb" && t.Kind != "image") {

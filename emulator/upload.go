@@ -78,6 +78,9 @@ func (c *call) checkUpload(u *upload, r rule) (string, bool) {
 	case strings.ContainsAny(m.filename, `/\`):
 		c.failHint(codeMissingMedia, "", "the filename must be a base name, not a path")
 		return "", false
+	case m.filename == "." || m.filename == "..":
+		c.failHint(CodeDotFileName, "", "the filename must name a file, not "+m.filename)
+		return "", false
 	case c.platform == WeCom && m.hasLength && m.fileLength != strconv.FormatInt(m.size, 10):
 		c.failHint(CodeFileLengthMismatch, "", fmt.Sprintf("filelength %q is not the part's size, %d bytes", m.fileLength, m.size))
 		return "", false

@@ -107,6 +107,42 @@ func TestUploadFileLength(t *testing.T) {
 	}
 }
 
+// TestUploadFileNames: a filename that is "." or ".." is refused as a path
+// is (CodeDotFileName); one without an extension is refused where the kind
+// has formats, since the extension must be one of them, and accepted for a
+// WeCom file (docs/limits.md, "File names").
+func TestUploadFileNames(t *testing.T) {
+	v := newEnv(t)
+	doc := []byte("the price list")
+	img := jpegBytes(t, 8, 8)
+	workFile := withToken(v.work+"/cgi-bin/media/upload", v.workToken(), "type", "file")
+	workImage := withToken(v.work+"/cgi-bin/media/upload", v.workToken(), "type", "image")
+	attachment := withToken(v.work+"/cgi-bin/media/upload_attachment", v.workToken(), "media_type", "file", "attachment_type", "2")
+	oaImage := withToken(v.oa+"/cgi-bin/media/upload", v.oaToken(), "type", "image")
+	oaPermanent := withToken(v.oa+"/cgi-bin/material/add_material", v.oaToken(), "type", "image")
+	for _, tc := range []struct {
+		name string
+		url  string
+		part part
+		want int
+	}{
+		{"WeCom file README", workFile, file("README", doc), 0},
+		{"WeCom file ending in a dot", workFile, file("notes.", doc), 0},
+		{"WeCom file ...", workFile, file("...", doc), 0},
+		{"WeCom file .", workFile, file(".", doc), emulator.CodeDotFileName},
+		{"WeCom file ..", workFile, file("..", doc), emulator.CodeDotFileName},
+		{"WeCom attachment file ..", attachment, file("..", doc), emulator.CodeDotFileName},
+		{"WeCom image without extension", workImage, file("photo", img), 40004},
+		{"OA image .", oaImage, file(".", img), emulator.CodeDotFileName},
+		{"OA image without extension", oaImage, file("photo", img), 40005},
+		{"OA permanent image without extension", oaPermanent, file("photo", img), 40113},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantCode(t, v.upload(tc.url, tc.part), tc.want)
+		})
+	}
+}
+
 func TestUploadSizeAndFormatLimits(t *testing.T) {
 	v := newEnv(t)
 	oa := v.oaToken()

@@ -10,7 +10,7 @@ import (
 type URLUpload struct {
 	Scene    int    // 1, customer-contact group welcome material: the only scene the platform takes; 0 means 1
 	Kind     Kind   // KindVideo (MP4) or KindFile
-	Filename string // the name shown when the media is sent, at most 128 bytes
+	Filename string // the name shown when the media is sent, at most 128 bytes; its last element must name a file (not "", "." or "..")
 	URL      string // http or https, at most 1024 bytes; the server must answer Range requests
 	MD5      string // lowercase hex md5 of the file (32 characters); the platform compares it
 }
@@ -41,8 +41,8 @@ func (u URLUpload) Validate() (URLUpload, error) {
 		return bad("scene", fmt.Sprintf("scene %d is not accepted: the platform takes only scene 1 (customer-contact welcome material)", u.Scene), ErrInvalidInput)
 	case u.Kind != KindVideo && u.Kind != KindFile:
 		return bad("kind", fmt.Sprintf("kind %q cannot be uploaded by URL: only video (MP4) and file", u.Kind), ErrUnsupported)
-	case u.Filename == "":
-		return bad("filename", "missing file name", ErrInvalidInput)
+	case nameProblem(baseName(u.Filename)) != "":
+		return bad("filename", nameProblem(baseName(u.Filename)), ErrInvalidInput)
 	case len(u.Filename) > MaxURLUploadFilename:
 		return bad("filename", fmt.Sprintf("file name is %d bytes, over the %d-byte limit", len(u.Filename), MaxURLUploadFilename), ErrInvalidInput)
 	case u.URL == "":

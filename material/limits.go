@@ -108,8 +108,8 @@ func KindsFor(p Platform, api API) []Kind {
 	return ks
 }
 
-// Validate checks src against the rule: a name, a known size within the
-// limits, (for kinds with formats) a name extension and first bytes of an
+// Validate checks src against the rule: a file name (not empty, "." nor
+// ".."), a known size within the limits, (for kinds with formats) a name extension and first bytes of an
 // accepted format, and (for voices) a playback length within MaxDuration.
 // The error names the limit it breaks; a voice too long gives its measured
 // length and matches ErrTooLong, ErrTooLarge and ErrInvalidSize, as the
@@ -126,8 +126,8 @@ func (r Rule) Validate(src Source) error {
 	if src.b == nil {
 		return bad("source", "no file: use FromFile, FromBytes or FromReader", ErrInvalidInput)
 	}
-	if src.Name() == "" {
-		return bad("name", "missing file name: the platform needs one with an extension (it answers 41005 without)", ErrInvalidInput)
+	if problem := nameProblem(src.Name()); problem != "" {
+		return bad("name", problem, ErrInvalidInput)
 	}
 	size := src.Size()
 	switch {
@@ -159,6 +159,18 @@ func (r Rule) Validate(src Source) error {
 		return bad("format", fmt.Sprintf("the content is %s, not one of the accepted formats (%s)", f, allowed), ErrInvalidFormat)
 	}
 	return r.checkDuration(src, f)
+}
+
+// nameProblem says what is wrong with a file name to send, already a base
+// name, or returns "": one that is empty, "." or "..", names no file.
+func nameProblem(name string) string {
+	switch name {
+	case "":
+		return "missing file name: the platform needs one"
+	case ".", "..":
+		return fmt.Sprintf("the file name %q names no file: give the file a name", name)
+	}
+	return ""
 }
 
 // Prepare makes src ready to upload under the rule: a source of unknown size

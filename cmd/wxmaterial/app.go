@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 
@@ -37,6 +38,8 @@ type app struct {
 	connect func(ctx context.Context, a *app) (*backend, error)
 
 	emb *embeddedEmulator // started by the first backend that needs it
+
+	logMu sync.Mutex // held while a logger writes a line
 }
 
 // newApp returns an app on the given streams and environment.

@@ -93,7 +93,7 @@ func (a *app) open(ctx context.Context, acc account) (*backend, error) {
 		}
 	}
 	b.account = acc.id()
-	ts, closeTS, err := a.fleetTokens(acc, a.logger())
+	ts, closeTS, err := a.fleetTokens(acc)
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -101,24 +101,12 @@ func (a *app) open(ctx context.Context, acc account) (*backend, error) {
 	if closeTS != nil {
 		b.closers = append(b.closers, closeTS)
 	}
-	b.svc, err = newClient(acc, ts, a.logger())
+	b.svc, err = newClient(acc, ts, a.verboseLog())
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
 	return b, nil
-}
-
-// logger returns the logger of -v, or nil.
-func (a *app) logger() *slog.Logger {
-	if !a.g.verbose {
-		return nil
-	}
-	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
-	if a.g.json {
-		return slog.New(slog.NewJSONHandler(a.stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(a.stderr, opts))
 }
 
 // dataDir returns the embedded emulator's state folder: --data-dir, or
@@ -155,7 +143,7 @@ func (a *app) embedded(why string) (*embeddedEmulator, error) {
 		return nil, err
 	}
 	created := isNewFolder(dir)
-	em, unlock, err := openEmulator(dir, a.logger())
+	em, unlock, err := openEmulator(dir, a.log())
 	if err != nil {
 		return nil, err
 	}
@@ -219,9 +207,9 @@ func (a *app) noteEmbeddedURLs() {
 		host, a.emb.dir, host)
 }
 
-// openEmulator opens an emulator keeping its state in dir, after taking the
-// folder's lock so that two runs never write the same state at once; extra
-// options are added to the emulator's.
+// openEmulator opens an emulator keeping its state in dir, logging to log,
+// after taking the folder's lock so that two runs never write the same
+// state at once; extra options are added to the emulator's.
 func openEmulator(dir string, log *slog.Logger, extra ...emulator.Option) (*emulator.Emulator, func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("emulator state folder: %w", err)
@@ -230,11 +218,7 @@ func openEmulator(dir string, log *slog.Logger, extra ...emulator.Option) (*emul
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := []emulator.Option{emulator.WithDir(dir)}
-	if log != nil {
-		opts = append(opts, emulator.WithLogger(log))
-	}
-	em, err := emulator.Open(append(opts, extra...)...)
+	em, err := emulator.Open(append([]emulator.Option{emulator.WithDir(dir), emulator.WithLogger(log)}, extra...)...)
 	if err != nil {
 		unlock()
 		return nil, nil, fmt.Errorf("emulator state in %s: %w", dir, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -73,4 +74,46 @@ func findAdded(ctx context.Context, lib material.Library, kind material.Kind, na
 		return nil, errCannotFind
 	}
 	return f.FindAdded(ctx, &officialaccount.OutcomeUnknownError{Kind: kind, Name: name, Since: since})
+}
+
+// outcomeUnknown is an add to the library whose reply was lost, said for a
+// user of the tool: what to run to see whether the item is there, where
+// the library's message names a Go function (FindAdded).
+type outcomeUnknown struct {
+	e    *officialaccount.OutcomeUnknownError
+	hint string // what to do, or ""
+}
+
+func (o *outcomeUnknown) Error() string {
+	msg := fmt.Sprintf("adding %s %q to the library: the request was sent but the reply was lost (%v), so the item may or may not be in the library; it was not sent again, to avoid a copy too many",
+		o.e.Kind, o.e.Name, o.e.Err)
+	if o.hint != "" {
+		msg += "; " + o.hint
+	}
+	return msg
+}
+
+// Unwrap returns the library's error, which matches
+// material.ErrOutcomeUnknown.
+func (o *outcomeUnknown) Unwrap() error { return o.e }
+
+// explainOutcome returns err, or when it is an add whose outcome is
+// unknown, the same error said for a user of the tool. With look, it says
+// how to look for the item: with 'wxmaterial list' and the flags of the
+// account added to (account), for the name, updated since the add.
+func explainOutcome(err error, look bool, account string) error {
+	var e *officialaccount.OutcomeUnknownError
+	if !errors.As(err, &e) {
+		return err
+	}
+	o := &outcomeUnknown{e: e}
+	if look {
+		list := "'wxmaterial list --kind " + string(e.Kind) + "'"
+		if e.Kind == material.KindThumb {
+			list = "'wxmaterial list --kind image' (the library lists thumbs as images)"
+		}
+		o.hint = fmt.Sprintf("to see whether it is there, run %s %s and look for %q updated at %s or later (allow for the clocks' difference); if it is not there, add it again",
+			list, account, e.Name, stamp(e.Since))
+	}
+	return o
 }

@@ -202,7 +202,11 @@ func runCopy(ctx context.Context, a *app, args []string) error {
 	a.infof("copying %s %s of %s to %s", kind, id, describeEnd(from.Account, f.fromLib), describeEnd(db.account, f.toLib))
 	m, err := material.Copy(ctx, db.svc, source, id, kind, opts...)
 	if err != nil {
-		return err
+		account := "with the same account flags"
+		if !sameAccount {
+			account = "with the target's credentials (--appid " + db.account + ")"
+		}
+		return explainOutcome(err, true, account)
 	}
 	r := copyResult{From: from, To: copyEnd{Platform: db.platform, Account: db.account, Library: f.toLib, Kind: m.Kind, MediaID: m.ID}, URL: m.URL}
 	if r.To.Kind == "" {

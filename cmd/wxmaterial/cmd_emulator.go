@@ -93,14 +93,11 @@ func runEmulator(ctx context.Context, a *app, args []string) error {
 	var em *emulator.Emulator
 	unlock := func() {}
 	if a.g.dataDir != "" {
-		if em, unlock, err = openEmulator(a.g.dataDir, a.logger(), opts...); err != nil {
+		if em, unlock, err = openEmulator(a.g.dataDir, a.log(), opts...); err != nil {
 			return err
 		}
 	} else {
-		if log := a.logger(); log != nil {
-			opts = append(opts, emulator.WithLogger(log))
-		}
-		if em, err = emulator.Open(opts...); err != nil {
+		if em, err = emulator.Open(append(opts, emulator.WithLogger(a.log()))...); err != nil {
 			return err
 		}
 	}

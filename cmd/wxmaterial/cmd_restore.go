@@ -285,6 +285,7 @@ func (r *restorer) one(ctx context.Context, e entry) (string, error) {
 		if err == nil {
 			return newID, nil
 		}
+		err = explainOutcome(err, false, "") // what restore does about it, it says itself
 		if !errors.Is(err, material.ErrOutcomeUnknown) {
 			delete(r.ids.Pending, e.MediaID)
 			return "", err

@@ -119,7 +119,7 @@ func runUpload(ctx context.Context, a *app, args []string) error {
 		r, err := a.uploadOne(ctx, b, lib, api, p, material.VideoDescription{Title: *title, Introduction: *intro})
 		if err != nil {
 			a.printUploads(results)
-			return fmt.Errorf("%s: %w", p.path, err)
+			return fmt.Errorf("%s: %w", p.path, explainOutcome(err, true, "with the same account flags"))
 		}
 		r.Reused = ds != nil && ds.Stats().Reused > before.Reused
 		results = append(results, r)
@@ -194,11 +194,23 @@ func (a *app) uploadOne(ctx context.Context, b *backend, lib material.Library, a
 	}
 	defer f.Close()
 	name := filepath.Base(p.path)
-	bar := a.newBar(p.size, true, "uploading "+name)
-	defer bar.done()
-	if !a.terminal {
-		a.infof("uploading %s (%s, %d bytes)", p.path, p.kind, p.size)
+	uploading := func(bar *bar) {
+		bar.restart("uploading " + name)
+		if !a.terminal {
+			a.infof("uploading %s (%s, %d bytes)", p.path, p.kind, p.size)
+		}
 	}
+	var bar *bar
+	if _, once := b.svc.(*dedup.Service); once {
+		// dedup reads the file to know it, then uploads it, or not: a
+		// file uploaded before is not announced as being uploaded.
+		bar = a.newBar(p.size, true, "reading "+name)
+		ctx = withAnnounce(ctx, func() { uploading(bar) })
+	} else {
+		bar = a.newBar(p.size, true, "uploading "+name)
+		uploading(nil)
+	}
+	defer bar.done()
 	src := material.FromReader(name, meterFile{f, bar}, p.size)
 	r := uploadResult{File: p.path, Kind: p.kind}
 	var m material.Media

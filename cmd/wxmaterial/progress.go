@@ -63,6 +63,19 @@ func (b *bar) reach(n int64) {
 	}
 }
 
+// restart empties the bar, under a new description: its transfer starts
+// over, after the file was read once for another purpose.
+func (b *bar) restart(desc string) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.max = 0
+	b.pb.Describe(desc)
+	_ = b.pb.Set64(0)
+}
+
 // done removes the bar from the terminal.
 func (b *bar) done() {
 	if b != nil {

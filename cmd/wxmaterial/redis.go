@@ -1,11 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,27 +38,22 @@ func fleetStable(acc account) bool { return !acc.plain }
 // $WXMATERIAL_REDIS_URL, and a function that closes its client; nil, nil,
 // nil when neither is given. The source works without Redis too: when
 // Redis is down, it fetches on its own and warns on stderr.
-func (a *app) fleetTokens(acc account, log *slog.Logger) (auth.TokenSource, func() error, error) {
-	opt, err := a.redisOptions()
-	if opt == nil || err != nil {
+func (a *app) fleetTokens(acc account) (auth.TokenSource, func() error, error) {
+	rdb, err := a.redisClient()
+	if rdb == nil || err != nil {
 		return nil, nil, err
 	}
 	var sopts []redisstore.Option
 	if p := a.getenv(envRedisPrefix); p != "" {
 		sopts = append(sopts, redisstore.WithPrefix(p))
 	}
-	warn := log
-	if warn == nil {
-		// Without -v the tool still says that it could not use Redis.
-		warn = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		redis.SetLogger(quietRedis{}) // its dial errors: the warning says what matters
-	}
-	rdb := redis.NewClient(opt)
+	warn := a.log()
 	store, err := redisstore.New(rdb, append(sopts, redisstore.WithLogger(warn))...)
 	if err != nil {
 		rdb.Close()
 		return nil, nil, usagef("$%s: %v", envRedisPrefix, err)
 	}
+	log := a.verboseLog()
 	var fopts []auth.FetcherOption
 	if acc.baseURL != "" {
 		fopts = append(fopts, auth.WithBaseURL(acc.baseURL))
@@ -83,6 +77,22 @@ func (a *app) fleetTokens(acc account, log *slog.Logger) (auth.TokenSource, func
 	return auth.NewCache(f, auth.WithStore(store), auth.WithLogger(warn)), rdb.Close, nil
 }
 
+// setRedisLogger sets the Redis client's log once, before any client runs:
+// redis.SetLogger sets a variable the clients read without a lock.
+var setRedisLogger sync.Once
+
+// redisClient returns a client of the Redis of --redis or
+// $WXMATERIAL_REDIS_URL, or nil when neither is given. The Redis client's
+// own log goes to the tool's logger (shown with -v).
+func (a *app) redisClient() (*redis.Client, error) {
+	opt, err := a.redisOptions()
+	if opt == nil || err != nil {
+		return nil, err
+	}
+	setRedisLogger.Do(func() { redis.SetLogger(redisLog{a.log()}) })
+	return redis.NewClient(opt), nil
+}
+
 // redisOptions returns the client options of --redis or
 // $WXMATERIAL_REDIS_URL, or nil when neither is given.
 func (a *app) redisOptions() (*redis.Options, error) {
@@ -96,15 +106,27 @@ func (a *app) redisOptions() (*redis.Options, error) {
 	return parseRedisURL(raw)
 }
 
-// parseRedisURL reads a --redis URL into client options with short
-// timeouts (unless the URL sets them) that follow the context. Its errors
-// never hold the URL's password.
+// parseRedisURL reads a --redis URL into client options for a run of the
+// tool: short timeouts that follow the context, and one try per call
+// (unless the URL sets the timeouts or max_retries). Its errors never hold
+// the URL's password.
+//
+// One try: go-redis retries a call that failed to connect (3 more times,
+// with backoff, and each connection 5 times, 100 ms apart), which for a
+// server gets through a restart. A run of the tool makes a few calls and
+// goes on without Redis when one fails (the stores' fallback), so those
+// retries only delay it: against a Redis that refuses connections, past
+// the stores' timeout of 1 s each, which then reports "no answer" instead
+// of the refusal. With one try, a refused connection fails at once and the
+// warning names it; a Redis that does not answer still fails after the
+// stores' timeout.
 func parseRedisURL(raw string) (*redis.Options, error) {
 	const want = "want redis://[user:password@]host:port/db, rediss://... or unix:///path?db=N"
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, usagef("--redis: not a URL (%s)", want)
 	}
+	q := u.Query()
 	opt, err := redis.ParseURL(raw)
 	if err != nil {
 		msg := err.Error()
@@ -123,10 +145,9 @@ func parseRedisURL(raw string) (*redis.Options, error) {
 		opt.WriteTimeout = 2 * time.Second
 	}
 	opt.ContextTimeoutEnabled = true
+	if !q.Has("max_retries") {
+		opt.MaxRetries = -1 // none
+	}
+	opt.DialerRetries = 1 // one dial (the URL cannot set it)
 	return opt, nil
 }
-
-// quietRedis discards the Redis client's own log lines.
-type quietRedis struct{}
-
-func (quietRedis) Printf(context.Context, string, ...any) {}

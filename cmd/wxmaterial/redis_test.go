@@ -4,6 +4,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/wxmaterial/wxmaterial/auth/redisstore"
 	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/internal/redistest"
+	"github.com/wxmaterial/wxmaterial/material"
 )
 
 // TestRedisSharesTheFleetToken: with --redis (or $WXMATERIAL_REDIS_URL)
@@ -90,22 +94,71 @@ func TestRedisSharesTheFleetToken(t *testing.T) {
 	}
 }
 
-// TestRedisDown: with Redis gone the run still works, fetching its own
-// token, and says on stderr that it could not use Redis.
+// TestRedisDown: with Redis gone the run still works (fetching its own
+// token, uploading without remembering), and warns on stderr through the
+// tool's output rules: "wxmaterial: warning: ..." lines, or with --json
+// {"warning": ...} objects (every line of stderr then JSON, -v logs too),
+// even with -q. The warnings name the refused connection, at once: a run
+// that waited for the stores' timeout would say "no answer within".
 func TestRedisDown(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	rs := redistest.Start(t)
-	url := rs.URL(0)
+	rs := redistest.Start(t, redistest.WithTCP())
+	const password = "pa55word-redis-0123"
+	url := strings.Replace(rs.URL(0), "redis://", "redis://user:"+password+"@", 1)
 	if err := rs.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	r := s.run(t, "--redis", url, "count")
-	if out := r.ok(t); !strings.Contains(out, "image") {
-		t.Errorf("count printed:\n%s", out)
-	}
-	if !strings.Contains(r.stderr, "shared token store failed") || strings.Contains(r.stderr, emulator.DemoAppSecret) {
-		t.Errorf("stderr does not warn about Redis, or holds the secret:\n%s", r.stderr)
+	name, png := sample(t, material.KindImage)
+	file := writeFile(t, name, png)
+	for _, cmd := range []struct {
+		args  []string
+		wants []string // the warnings, by their start
+	}{
+		{args: []string{"count"}, wants: []string{"auth: the shared token store failed"}},
+		{args: []string{"upload", "--once", file}, wants: []string{"dedup: the store failed", "auth: the shared token store failed"}},
+	} {
+		for _, mode := range [][]string{nil, {"-q"}, {"--json"}, {"--json", "-q"}, {"--json", "-v"}} {
+			args := append(append([]string{"--redis", url}, mode...), cmd.args...)
+			t.Run(strings.Join(append(mode, cmd.args[0]), " "), func(t *testing.T) {
+				t.Parallel()
+				r := s.run(t, args...)
+				r.ok(t)
+				if strings.Contains(r.stderr, password) || strings.Contains(r.stderr, emulator.DemoAppSecret) {
+					t.Fatalf("stderr holds the password or the secret:\n%s", r.stderr)
+				}
+				var warnings []string
+				for _, line := range strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n") {
+					if slices.Contains(mode, "--json") {
+						var obj map[string]any
+						if err := json.Unmarshal([]byte(line), &obj); err != nil {
+							t.Fatalf("with --json, a line of stderr is not a JSON object: %v\n%s", err, line)
+						}
+						if w, ok := obj["warning"].(string); ok {
+							warnings = append(warnings, fmt.Sprintf("%s: %v", w, obj["error"]))
+						} else if _, ok := obj["level"]; ok != slices.Contains(mode, "-v") {
+							t.Errorf("a log line with -v %v: %s", slices.Contains(mode, "-v"), line)
+						}
+						continue
+					}
+					w, ok := strings.CutPrefix(line, "wxmaterial: warning: ")
+					if ok {
+						warnings = append(warnings, w)
+					} else if !strings.HasPrefix(line, "wxmaterial: ") {
+						t.Errorf("a line of stderr that is not the tool's: %s", line)
+					}
+				}
+				if len(warnings) != len(cmd.wants) {
+					t.Fatalf("%d warnings, want %d (%q):\n%s", len(warnings), len(cmd.wants), cmd.wants, r.stderr)
+				}
+				for _, want := range cmd.wants {
+					i := slices.IndexFunc(warnings, func(w string) bool { return strings.HasPrefix(w, want) })
+					if i < 0 || !strings.Contains(warnings[i], "connect: connection refused") || strings.Contains(warnings[i], "no answer") {
+						t.Errorf("no warning %q naming the refused connection:\n%s", want, r.stderr)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,31 +14,81 @@ import (
 // README.md.
 func readmeBlock(t *testing.T, marker string) []string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	return markdownBlock(t, "README.md", marker)
+}
+
+// markdownBlock returns the fenced block that follows the line marker (a
+// marker comment, or a heading: the first block after it) in the Markdown
+// file path.
+func markdownBlock(t *testing.T, path, marker string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(b), marker+"\n")
 	if !ok {
-		t.Fatalf("README.md has no %s", marker)
+		t.Fatalf("%s has no %s", path, marker)
+	}
+	if strings.HasPrefix(marker, "#") {
+		_, rest, ok = strings.Cut(rest, "\n```")
+		if !ok {
+			t.Fatalf("%s: no fenced block after %s", path, marker)
+		}
+		rest = "```" + rest
 	}
 	fence, rest, _ := strings.Cut(rest, "\n")
 	if !strings.HasPrefix(fence, "```") {
-		t.Fatalf("README.md: %s is not followed by a fenced block", marker)
+		t.Fatalf("%s: %s is not followed by a fenced block", path, marker)
 	}
 	block, _, ok := strings.Cut(rest, "\n```\n")
 	if !ok {
-		t.Fatalf("README.md: the block after %s does not end", marker)
+		t.Fatalf("%s: the block after %s does not end", path, marker)
 	}
 	return strings.Split(block, "\n")
 }
 
+// quickStarts returns the quick-start commands of the two READMEs, with
+// the built command in place of 'go run ./cmd/wxmaterial', in the order a
+// reader meets them.
+func quickStarts(t *testing.T) []string {
+	t.Helper()
+	const run = "go run ./cmd/wxmaterial "
+	var cmds []string
+	for _, path := range []string{filepath.Join("..", "..", "README.md"), "README.md"} {
+		block := markdownBlock(t, path, "## Quick start")
+		if len(block) != 1 || !strings.HasPrefix(block[0], run) {
+			t.Fatalf("%s: the quick start is %q, not one %q command", path, block, run)
+		}
+		cmds = append(cmds, "./wxmaterial "+strings.TrimPrefix(block[0], run))
+	}
+	return cmds
+}
+
+// sessionFolders returns the folders the READMEs' sessions and quick starts
+// write in a clone: those of --data-dir, backup and restore.
+func sessionFolders(t *testing.T, commands []string) []string {
+	t.Helper()
+	var dirs []string
+	for _, line := range commands {
+		f := strings.Fields(line)
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "--data-dir" || f[i] == "backup" || f[i] == "restore" {
+				if d := strings.TrimPrefix(f[i+1], "./"); !slices.Contains(dirs, d) {
+					dirs = append(dirs, d)
+				}
+			}
+		}
+	}
+	return dirs
+}
+
 // TestREADMESession runs the README's sessions as a reader pastes them
-// (with the command built by the tests in place of their go build line):
-// backup → delete → backup → restore, and copies between accounts and
-// platforms. It checks that each transcript shows the same commands and
-// ends with what the last one prints, and what the session says on
-// stderr.
+// (with the command built by the tests in place of their go build line),
+// after the quick starts, as a reader meets them: backup → delete → backup
+// → restore, and copies between accounts and platforms. It checks that each
+// transcript shows the same commands and ends with what the last one
+// prints, and what the session says on stderr.
 func TestREADMESession(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -53,14 +104,15 @@ func TestREADMESession(t *testing.T) {
 			if tc.name != "" {
 				marker += tc.name + " "
 			}
-			runSession(t, readmeBlock(t, marker+"commands -->"), readmeBlock(t, marker+"transcript -->"), tc.says)
+			runSession(t, quickStarts(t), readmeBlock(t, marker+"commands -->"), readmeBlock(t, marker+"transcript -->"), tc.says)
 		})
 	}
 }
 
-// runSession runs commands in a new folder and checks them against
-// transcript, and that stderr says each of says.
-func runSession(t *testing.T, commands, transcript, says []string) {
+// runSession runs first, then commands in a new folder (with one home and
+// cache folder) and checks commands against transcript, and that their
+// stderr says each of says.
+func runSession(t *testing.T, first, commands, transcript, says []string) {
 	t.Helper()
 	var shown []string
 	last := -1
@@ -82,9 +134,14 @@ func runSession(t *testing.T, commands, transcript, says []string) {
 	if err := os.Symlink(binary, filepath.Join(dir, "wxmaterial")); err != nil {
 		t.Fatal(err)
 	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_CACHE_HOME=" + t.TempDir()}
+	pre := exec.Command("sh", "-e", "-c", strings.Join(first, "\n"))
+	pre.Dir, pre.Env = dir, env
+	if out, err := pre.CombinedOutput(); err != nil {
+		t.Fatalf("the quick start failed: %v\n%s", err, out)
+	}
 	sh := exec.Command("sh", "-e", "-c", strings.Join(commands[1:], "\n"))
-	sh.Dir = dir
-	sh.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_CACHE_HOME=" + t.TempDir()}
+	sh.Dir, sh.Env = dir, env
 	var stdout, stderr bytes.Buffer
 	sh.Stdout, sh.Stderr = &stdout, &stderr
 	if err := sh.Run(); err != nil {
@@ -101,15 +158,40 @@ func runSession(t *testing.T, commands, transcript, says []string) {
 	}
 }
 
-// TestDemoFoldersIgnored: the folders the quick start and the session
-// create in a clone are git-ignored.
+// TestDemoFoldersIgnored: the folders the quick starts and the sessions
+// create in a clone are git-ignored, and no session writes to another's
+// or the quick start's: each prints what its transcript shows whatever ran
+// before.
 func TestDemoFoldersIgnored(t *testing.T) {
 	t.Parallel()
+	quick := sessionFolders(t, quickStarts(t))
+	used := map[string]string{}
+	for _, d := range quick {
+		used[d] = "the quick start"
+	}
+	var all []string
+	for _, name := range []string{"", "copy "} {
+		dirs := sessionFolders(t, readmeBlock(t, "<!-- session: "+name+"commands -->"))
+		if len(dirs) == 0 {
+			t.Fatalf("the %ssession writes no folder", name)
+		}
+		for _, d := range dirs {
+			if by, ok := used[d]; ok {
+				t.Errorf("the %ssession writes %s, as %s does", name, d, by)
+			}
+			used[d] = "the " + name + "session"
+		}
+		all = append(all, dirs...)
+	}
+	all = append(all, quick...)
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git to ask")
 	}
-	for _, p := range []string{"demo-backup/manifest.json", "demo-state/state.json", "copy-state/state.json", "wxmaterial"} {
-		cmd := exec.Command("git", "check-ignore", "-q", "--no-index", p)
+	for _, p := range append(all, "wxmaterial") {
+		cmd := exec.Command("git", "check-ignore", "-q", "--no-index", p+"/x")
+		if p == "wxmaterial" {
+			cmd.Args[len(cmd.Args)-1] = p
+		}
 		cmd.Dir = filepath.Join("..", "..")
 		if err := cmd.Run(); err != nil {
 			t.Errorf("%s is not git-ignored at the repository's root: %v", p, err)

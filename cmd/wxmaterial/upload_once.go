@@ -1,12 +1,11 @@
 package main
 
 import (
-	"log/slog"
-
-	"github.com/redis/go-redis/v9"
+	"context"
 
 	"github.com/wxmaterial/wxmaterial/dedup"
 	dedupredis "github.com/wxmaterial/wxmaterial/dedup/redisstore"
+	"github.com/wxmaterial/wxmaterial/material"
 )
 
 // envDedupPrefix overrides the key prefix of what upload --once remembers
@@ -19,21 +18,14 @@ const envDedupPrefix = "WXMATERIAL_REDIS_DEDUP_PREFIX"
 // this run. It returns the wrapper and a function that closes its Redis
 // client. A Redis that fails is warned about on stderr and bypassed.
 func (a *app) uploadOnce(b *backend) (*dedup.Service, func() error, error) {
-	warn := a.logger()
-	if warn == nil {
-		warn = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
+	warn := a.log()
 	opts := []dedup.Option{dedup.WithLogger(warn)}
 	closeRedis := func() error { return nil }
-	opt, err := a.redisOptions()
+	rdb, err := a.redisClient()
 	if err != nil {
 		return nil, nil, err
 	}
-	if opt != nil {
-		if !a.g.verbose {
-			redis.SetLogger(quietRedis{}) // its dial errors: the warning says what matters
-		}
-		rdb := redis.NewClient(opt)
+	if rdb != nil {
 		var sopts []dedupredis.Option
 		if p := a.getenv(envDedupPrefix); p != "" {
 			sopts = append(sopts, dedupredis.WithPrefix(p))
@@ -45,10 +37,45 @@ func (a *app) uploadOnce(b *backend) (*dedup.Service, func() error, error) {
 		}
 		opts, closeRedis = append(opts, dedup.WithStore(store)), rdb.Close
 	}
-	svc, err := dedup.New(b.svc, opts...)
+	if id, ok := b.svc.(material.Identifier); ok {
+		// The wrapper below hides it; the keys are those of the fleet's
+		// servers, which wrap the client itself.
+		opts = append(opts, dedup.WithAccount(id.Platform(), id.Account()))
+	}
+	svc, err := dedup.New(announced{b.svc}, opts...)
 	if err != nil {
 		closeRedis()
 		return nil, nil, err
 	}
 	return svc, closeRedis, nil
+}
+
+// announced is the client under upload --once: it says that a file is being
+// uploaded (the function withAnnounce put in the context) when dedup
+// uploads it, and not when dedup hands out the media id of an earlier
+// upload.
+type announced struct{ material.Service }
+
+func (s announced) Upload(ctx context.Context, kind material.Kind, src material.Source) (material.Media, error) {
+	announce(ctx)
+	return s.Service.Upload(ctx, kind, src)
+}
+
+func (s announced) UploadImage(ctx context.Context, src material.Source) (string, error) {
+	announce(ctx)
+	return s.Service.UploadImage(ctx, src)
+}
+
+type announceKey struct{}
+
+// withAnnounce returns ctx carrying f, for announced to call.
+func withAnnounce(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, announceKey{}, f)
+}
+
+// announce calls the function withAnnounce put in ctx, if any.
+func announce(ctx context.Context) {
+	if f, ok := ctx.Value(announceKey{}).(func()); ok {
+		f()
+	}
 }

@@ -44,9 +44,14 @@ func TestUploadOnceInARun(t *testing.T) {
 	if n := s.uploads(t, emulator.OfficialAccount); n != 1 {
 		t.Errorf("%d uploads, want 1", n)
 	}
-	out := s.run(t, "upload", "--once", file, file).ok(t)
+	r := s.run(t, "upload", "--once", file, file)
+	out := r.ok(t)
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || strings.Contains(lines[0], "(uploaded before)") || !strings.HasSuffix(lines[1], "(uploaded before)") {
 		t.Errorf("upload --once printed:\n%s", out)
+	}
+	// Only the upload is announced, not the file handed its id again.
+	if n := strings.Count(r.stderr, "wxmaterial: uploading "+file); n != 1 {
+		t.Errorf("stderr says %d times that the file is being uploaded, want 1 (the second is not uploaded):\n%s", n, r.stderr)
 	}
 	s.run(t, "upload", "--once", "--permanent", file).fails(t, exitUsage, "--once remembers temporary media")
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -89,15 +90,28 @@ func (b *Base) Key(key, what string) string {
 // Call runs f on a context bounded by c's timeout and returns when f does
 // or that context ends, whichever is first: a call the client does not cut
 // short is left to end on its own. Its errors name c, op and key, and hold
-// no secret.
+// no secret. A call the timeout ended says "no answer within" the timeout;
+// any other failure is the client's error, such as a refused connection.
+//
+// A go-redis client retries a call that could not connect (MaxRetries,
+// DialerRetries), with backoff: against a Redis that refuses connections,
+// such a client keeps trying until the timeout ends the call, which then
+// says "no answer". A client with MaxRetries -1 and DialerRetries 1 fails
+// at the first refusal, with the refusal.
 func Call[T any](ctx context.Context, c *Conn, op, key string, f func(ctx context.Context) (T, error)) (T, error) {
 	type result struct {
 		v   T
 		err error
 	}
-	parent := ctx
+	parent, start := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
+	// Whether the store's timeout, not the caller's deadline, bounds the
+	// call.
+	own := true
+	if d, ok := parent.Deadline(); ok && !d.After(start.Add(c.Timeout)) {
+		own = false
+	}
 	done := make(chan result, 1)
 	go func() {
 		v, err := f(ctx)
@@ -113,16 +127,25 @@ func Call[T any](ctx context.Context, c *Conn, op, key string, f func(ctx contex
 			r.err = ctx.Err()
 		}
 	}
-	if r.err != nil && ctx.Err() != nil && parent.Err() == nil {
-		// The store's timeout ended it, whatever the client said (an I/O
-		// timeout, with ContextTimeoutEnabled).
-		r.err = fmt.Errorf("no answer within %v: %w", c.Timeout, ctx.Err())
+	if r.err != nil && parent.Err() == nil && timedOut(r.err) && (ctx.Err() != nil || own && time.Since(start) >= c.Timeout) {
+		// The store's timeout ended it: the client's error is the context's
+		// or, with ContextTimeoutEnabled, an I/O timeout at the context's
+		// deadline (which can come just before the context says it ended).
+		// Any other error is the client's own, even when it came as the
+		// timeout ended: a refused connection is reported as such.
+		r.err = fmt.Errorf("no answer within %v: %w", c.Timeout, context.DeadlineExceeded)
 	}
 	if r.err != nil {
 		var zero T
 		return zero, fmt.Errorf("%s: %s %s: %w", c.Name, op, key, redact.Error(r.err))
 	}
 	return r.v, nil
+}
+
+// timedOut reports whether err is a context's end or an I/O timeout.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // loadScript returns a key's value and TTL in ms; it deletes a key of
