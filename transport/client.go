@@ -342,8 +342,12 @@ func (c *Client) finalError(ctx context.Context, cl *call, err error) error {
 	}
 	var apiErr *material.APIError
 	if errors.As(err, &apiErr) {
-		if apiErr.TokenRejected() && !cl.replayable {
+		if apiErr.TokenRejected() && !cl.replayable && !o.unknown {
 			return fmt.Errorf("%w; the request was not replayed with a new token because %w", apiErr, material.ErrNotReplayable)
+		}
+		var partial *partialError
+		if errors.As(err, &partial) {
+			return partial // a read's: never an unknown outcome
 		}
 		return unknown(apiErr, "the request was sent in full and the reply is not the platform's verdict")
 	}

@@ -25,8 +25,6 @@ type Reply struct {
 	// Content is the file when the platform answered bytes; the caller
 	// reads and closes it. It is streamed: nothing is buffered.
 	Content *material.Content
-
-	secrets *redact.Set // for reply text that goes into an error
 }
 
 // Download sends req and returns the reply without buffering a file:
@@ -50,13 +48,13 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 			doc, err = c.decodeJSON(cl.op, resp)
 			return err
 		}
-		return c.replyError(cl.op, resp, v.why)
+		return c.refusal(cl.op, resp, v)
 	})
 	if err != nil {
 		cl.observeCall(ctx, err)
 		return nil, err
 	}
-	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header, secrets: c.secrets}
+	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header}
 	if kind == BodyJSON {
 		resp.Body.Close()
 		r.JSON = doc
@@ -69,6 +67,26 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	return r, nil
 }
+
+// refusal is the error of a reply Classify did not call a file: a 206
+// that does not answer the request (a *material.APIError that also
+// matches ErrLength, the fragment left unread), or the error reply as
+// replyError reads it.
+func (c *Client) refusal(op string, resp *http.Response, v verdict) error {
+	if v.partial {
+		resp.Body.Close()
+		return &partialError{&material.APIError{Platform: c.platform, Op: op, HTTPStatus: resp.StatusCode, Message: v.why}}
+	}
+	return c.replyError(op, resp, v.why)
+}
+
+// partialError is a 206 reply that does not answer the request: a
+// fragment is not the file. It is a *material.APIError and matches
+// ErrLength.
+type partialError struct{ *material.APIError }
+
+func (e *partialError) Unwrap() error        { return e.APIError }
+func (e *partialError) Is(target error) bool { return target == ErrLength }
 
 func contentOf(resp *http.Response) *material.Content {
 	return &material.Content{
@@ -125,11 +143,10 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 		return contentOf(resp), nil
 	}
 	c := &Client{platform: platform, secrets: secrets}
-	why := v.why
 	if v.kind == BodyJSON {
-		why = "a JSON document, not a file"
+		v.why = "a JSON document, not a file"
 	}
-	err = c.replyError(op, resp, why)
+	err = c.refusal(op, resp, v)
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
 		err = fmt.Errorf("%w: %w", err, material.ErrNotFound)
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
 )
 
 // wrongReplies are error replies dressed as files, and pages that are not
@@ -146,6 +148,88 @@ func TestRejectedTokenAsFileIsReplayed(t *testing.T) {
 			}
 			if n := s.tokens.Load(); n != 2 {
 				t.Errorf("%d tokens fetched, want 2", n)
+			}
+		})
+	}
+}
+
+// TestPartialReplyIsNotTheFile: a 206 Partial Content to a request that
+// asked for no Range is refused on every download path, whatever its
+// Content-Range says: the fragment never comes back as the file. The
+// error is a *material.APIError with status 206 that matches
+// transport.ErrLength, and it is not retried.
+func TestPartialReplyIsNotTheFile(t *testing.T) {
+	replies := []struct {
+		name, contentRange string
+	}{
+		{name: "a fragment of a much bigger file", contentRange: "bytes 0-119/100000"},
+		{name: "all of a file of that size", contentRange: "bytes 0-119/120"},
+		{name: "a fragment from its middle", contentRange: "bytes 500-619/100000"},
+		{name: "no Content-Range"},
+		{name: "a malformed Content-Range", contentRange: "bytes */100000"},
+	}
+	fragment := "\xff\xd8\xff\xe0" + strings.Repeat("x", 116)
+	for _, dp := range downloadPaths {
+		if dp.ranged {
+			continue // its requests carry a Range
+		}
+		for _, rp := range replies {
+			t.Run(dp.name+"/"+rp.name, func(t *testing.T) {
+				s := newServer(t)
+				s.api = func(w http.ResponseWriter, r *http.Request) {
+					if got := r.Header.Get("Range"); got != "" {
+						t.Errorf("the request carries Range %q", got)
+					}
+					w.Header().Set("Content-Type", "image/jpeg")
+					w.Header().Set("Content-Disposition", `attachment; filename="a.jpg"`)
+					if rp.contentRange != "" {
+						w.Header().Set("Content-Range", rp.contentRange)
+					}
+					w.WriteHeader(http.StatusPartialContent)
+					io.WriteString(w, fragment)
+				}
+				c := newClients(t, s, clientOptions{})
+				content, err := dp.download(t.Context(), c, s)
+				if err == nil {
+					got, rerr := io.ReadAll(content)
+					content.Close()
+					t.Fatalf("a Content came back reading %d bytes (read err %v), want an error", len(got), rerr)
+				}
+				var apiErr *material.APIError
+				if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusPartialContent || !errors.Is(err, transport.ErrLength) {
+					t.Errorf("err = %v, want an APIError with HTTP 206 matching transport.ErrLength", err)
+				}
+				if n := s.count(dp.path); n != 1 {
+					t.Errorf("%s received %d requests, want 1", dp.path, n)
+				}
+			})
+		}
+	}
+}
+
+// TestShortWholeFileFails: a whole-file reply whose body ends before its
+// Content-Length, again and again, never reads as a complete file on any
+// download path: reading it ends in an error, not io.EOF.
+func TestShortWholeFileFails(t *testing.T) {
+	for _, dp := range downloadPaths {
+		if dp.ranged {
+			continue
+		}
+		t.Run(dp.name, func(t *testing.T) {
+			s := newServer(t)
+			s.api = func(w http.ResponseWriter, r *http.Request) {
+				rawReply(w, "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"a.jpg\"\r\n"+
+					"Content-Length: 1000\r\n\r\n\xff\xd8\xff\xe0"+strings.Repeat("x", 96))
+			}
+			c := newClients(t, s, clientOptions{})
+			content, err := dp.download(t.Context(), c, s)
+			if err != nil {
+				t.Fatalf("err = %v; the headers announce a file", err)
+			}
+			defer content.Close()
+			got, err := io.ReadAll(content)
+			if err == nil {
+				t.Errorf("read %d bytes of the 1000 announced without an error", len(got))
 			}
 		})
 	}
