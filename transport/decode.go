@@ -81,11 +81,20 @@ func (e tooLongError) Error() string {
 
 // decodeJSON is the one decoder of JSON replies: it reads the body (at most
 // MaxJSON bytes) and turns an error reply (a non-zero or malformed errcode,
-// an HTTP status other than 200 and 206, a body that is not one JSON
-// object) into a *material.APIError. A reply without errcode, or with
-// errcode 0, is a success; its bytes are returned. A reply that cannot be
-// read in full is an error that is not an APIError.
+// an HTTP status other than 200, a body that is not one JSON object) into a
+// *material.APIError. A reply without errcode, or with errcode 0, is a
+// success; its bytes are returned. A reply that cannot be read in full is
+// an error that is not an APIError. A reply with another status than 200
+// is an error whatever it holds: at most its first 64 KiB are read, to
+// find an errcode and an excerpt.
 func (c *Client) decodeJSON(op string, resp *http.Response) ([]byte, error) {
+	if resp.StatusCode != http.StatusOK {
+		why := ""
+		if resp.StatusCode == http.StatusPartialContent {
+			why = "a JSON reply in parts (HTTP 206)"
+		}
+		return nil, c.replyError(op, resp, why)
+	}
 	defer resp.Body.Close()
 	body, err := readCapped(resp.Body, resp.ContentLength, MaxJSON)
 	if err != nil {
