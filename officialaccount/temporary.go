@@ -2,7 +2,6 @@ package officialaccount
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -68,13 +67,25 @@ func (c *Client) downloadTemporary(ctx context.Context, op, path, mediaID string
 	if r.Content != nil {
 		return r.Content, nil
 	}
-	var v struct {
-		VideoURL string `json:"video_url"`
-	}
-	if err := json.Unmarshal(r.JSON, &v); err != nil || v.VideoURL == "" {
-		return nil, fmt.Errorf("%w: %s", errNoBytes, c.c.T.Snippet(r.JSON))
+	var v videoLink
+	if err := r.Decode(&v); err != nil {
+		return nil, err
 	}
 	return &material.Content{URL: v.VideoURL, Size: 0, Body: http.NoBody}, nil
+}
+
+// videoLink is media/get's answer for a video: a link, not bytes.
+type videoLink struct {
+	VideoURL string `json:"video_url"`
+}
+
+// Missing tells the transport that a JSON answer without video_url is
+// neither the file nor its link.
+func (v *videoLink) Missing() string {
+	if v.VideoURL == "" {
+		return "video_url"
+	}
+	return ""
 }
 
 // UploadImage uploads a JPEG or PNG image under 1 MB for article bodies and

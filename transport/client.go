@@ -176,10 +176,14 @@ type Request struct {
 func (r *Request) endpoint() string { return strings.TrimPrefix(r.Path, "/") }
 
 // Required is implemented by a reply type that knows what a successful
-// reply must hold. Do calls Missing after decoding a success into it; a
-// non-empty result names what is missing (e.g. "media_id") and fails the
-// call. For a write, that error matches material.ErrOutcomeUnknown: a
-// reply without the new item's id does not mean the item was not made.
+// reply must hold. Do (and Reply.Decode) call Missing after decoding a
+// success into it; a non-empty result names what is missing (e.g.
+// "media_id", or "total_count, item") and fails the call with a
+// *material.APIError that says so. For a write, that error matches
+// material.ErrOutcomeUnknown: a reply without the new item's id does not
+// mean the item was not made. A read is not sent again: the server
+// answered in full, and a retry is for a reply that did not come (see
+// RetryPolicy).
 type Required interface {
 	Missing() string
 }
@@ -197,25 +201,33 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) error {
 				return &untrustedReply{}
 			}
 		}
-		if out != nil {
-			if err := json.Unmarshal(body, out); err != nil {
-				return &material.APIError{Platform: c.platform, Op: cl.op, HTTPStatus: resp.StatusCode,
-					Message: "the reply does not decode: " + redact.Snippet(err.Error(), c.secrets)}
-			}
-			if r, ok := out.(Required); ok {
-				if m := r.Missing(); m != "" {
-					return &material.APIError{Platform: c.platform, Op: cl.op, HTTPStatus: resp.StatusCode,
-						Message: "the reply has no " + m + ": " + redact.Snippet(body, c.secrets)}
-				}
-			}
-		}
-		return nil
+		return c.decodeInto(cl.op, resp.StatusCode, body, out)
 	})
 	if err == nil {
 		resp.Body.Close()
 	}
 	cl.observeCall(ctx, err)
 	return err
+}
+
+// decodeInto decodes a success reply's body into out (if not nil) and, when
+// out implements Required, checks that it holds what every success holds.
+// Either failure is a *material.APIError naming what is wrong.
+func (c *Client) decodeInto(op string, status int, body []byte, out any) error {
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &material.APIError{Platform: c.platform, Op: op, HTTPStatus: status,
+			Message: "the reply does not decode: " + redact.Snippet(err.Error(), c.secrets)}
+	}
+	if r, ok := out.(Required); ok {
+		if m := r.Missing(); m != "" {
+			return &material.APIError{Platform: c.platform, Op: op, HTTPStatus: status,
+				Message: "the reply has no " + m + ": " + redact.Snippet(body, c.secrets)}
+		}
+	}
+	return nil
 }
 
 // newCall makes the state of a call of req.

@@ -25,6 +25,21 @@ type Reply struct {
 	// Content is the file when the platform answered bytes; the caller
 	// reads and closes it. It is streamed: nothing is buffered.
 	Content *material.Content
+
+	c  *Client // for Decode's errors
+	op string
+}
+
+// Decode decodes the JSON document of the reply into out as Do decodes a
+// reply: a document that does not decode into out, or that lacks what out
+// requires when out implements Required, is a *material.APIError that
+// names what is wrong. A reply that holds a file, not JSON, is an error
+// too.
+func (r *Reply) Decode(out any) error {
+	if r.JSON == nil {
+		return fmt.Errorf("%s: the reply is a file, not a JSON document", r.op)
+	}
+	return r.c.decodeInto(r.op, r.StatusCode, r.JSON, out)
 }
 
 // Download sends req and returns the reply without buffering a file:
@@ -54,7 +69,7 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 		cl.observeCall(ctx, err)
 		return nil, err
 	}
-	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header}
+	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header, c: c, op: cl.op}
 	if kind == BodyJSON {
 		resp.Body.Close()
 		r.JSON = doc

@@ -16,7 +16,10 @@ import (
 // RetryPolicy says how often and how patiently a call is retried.
 //
 // Reads are retried on connection errors, replies cut off, HTTP 429 and
-// 5xx, and the platforms' busy and rate-limit codes (-1, 45011, 45033).
+// 5xx, and the platforms' busy and rate-limit codes (-1, 45011, 45033);
+// not on a reply that came whole and is wrong (not JSON, without a field
+// every success holds, a 206 that does not answer the request): another
+// attempt would be answered the same way.
 // Writes are retried only when the platform provably did not act: those
 // codes in an HTTP 200 reply, or no connection obtained for the request
 // (HTTP 429 and 5xx to a write are not retried); and only when their body
