@@ -67,9 +67,10 @@
 // an access token. The token endpoints need the secret in the URL (or, for
 // the stable token, in the body); every fetcher error goes through
 // internal/redact, which also cleans the URL inside Go's *url.Error, and
-// any text taken from a reply (an errmsg, a request id) is cut short and
-// scrubbed of the secret and of every token the fetcher got, earlier ones
-// included. No fetcher follows a redirect, whatever http.Client it is
+// any text taken from a reply (an errmsg, a request id) is shown decoded
+// (JSON \u escapes, HTML character references, URL escapes), cut short,
+// and scrubbed of the secret and of every token the fetcher got, earlier
+// ones included, whole or any run of 12 characters of one. No fetcher follows a redirect, whatever http.Client it is
 // given (WithHTTPClient): a redirect would carry the secret to another
 // host, and a 307 would re-post the stable_token body; a 3xx reply is a
 // *material.APIError naming its status and the target's host only. Store

@@ -162,7 +162,8 @@ func (c *Client) statusError(op string, resp *http.Response, body []byte) *mater
 	return e
 }
 
-// Snippet returns reply text fit for an error message: scrubbed of every
-// token and secret this client holds or held, made printable and cut short
-// (see Config.Secrets).
+// Snippet returns reply text fit for an error message: decoded as a reader
+// would read it, scrubbed of every token and secret this client holds or
+// held (whole, or any run of 12 bytes of one), made printable and cut
+// short (see Config.Secrets).
 func (c *Client) Snippet(text []byte) string { return redact.Snippet(text, c.secrets) }

@@ -48,8 +48,10 @@
 // into a *material.APIError, which matches the material sentinels with
 // errors.Is. A call whose context ends returns an error matching the
 // context's. Reply text that goes into an error (an errmsg, a snippet of a
-// page, a header) is cut short and scrubbed of Config.Secrets and of every
-// token the client has sent, whatever the reply's type or size. JSON
+// page, a header) is shown decoded (JSON \u escapes, HTML character
+// references, URL escapes), cut short, and scrubbed of Config.Secrets and
+// of every token the client has sent, whole or any run of 12 bytes of one
+// in any letter case, whatever the reply's type or size. JSON
 // replies are read up to MaxJSON bytes; a longer one is an error and is
 // never held whole.
 //
