@@ -148,7 +148,7 @@ var encodings = []func(v string, seed uint64) string{
 	func(v string, _ uint64) string {
 		return strings.NewReplacer("_", "&lowbar;", "-", "&#45;", "/", `\/`).Replace(v)
 	},
-	func(v string, _ uint64) string { return htmlEscape(jsonEscape(v), "&#%d;") }, // nested
+	func(v string, _ uint64) string { return htmlEscape(jsonEscape(v), "&#%d;") },  // nested
 	func(v string, _ uint64) string { return jsonEscape(htmlEscape(v, "%%%02X")) }, // nested
 	func(v string, seed uint64) string { // each byte its own way
 		var b strings.Builder
