@@ -78,6 +78,18 @@
 // method does not print the value. Logging uses log/slog and is off by
 // default (WithLogger, WithFetcherLogger).
 //
+// # Retries
+//
+// A fetch that fails in a way another attempt may fix (errcode -1, 45011
+// on the Official Account, 45033 on WeCom, HTTP 429 or 5xx, a reply cut
+// off, a connection error) is retried with backoff and jitter, a few times
+// (WithFetcherRetry; the clients pass their own retry policy), within the
+// fetch's context. An errcode about the credentials, the caller's IP or a
+// quota (40001, 40013, 40125, 40164, 41002, 41004, 45009, 89503, ...) is
+// the platform's answer and is not retried. A forced refresh of the stable
+// token is retried only when the platform declined it in plain JSON: one
+// whose reply was lost may have counted toward its 20 a day.
+//
 // # Errors
 //
 // A fetcher returns a *material.APIError when the platform answered with an

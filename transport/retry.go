@@ -33,9 +33,9 @@ type RetryPolicy struct {
 
 // Default retry settings.
 const (
-	DefaultMaxAttempts = 4
-	DefaultMinDelay    = 500 * time.Millisecond
-	DefaultMaxDelay    = 8 * time.Second
+	DefaultMaxAttempts = poll.DefaultAttempts
+	DefaultMinDelay    = poll.DefaultMinDelay
+	DefaultMaxDelay    = poll.DefaultMaxDelay
 )
 
 func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
@@ -60,12 +60,7 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 // backoff is exponential from MinDelay, capped at MaxDelay, with jitter
 // (a random point in the upper half), and honours Retry-After on 429/503.
 func (p RetryPolicy) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			return min(time.Duration(s)*time.Second, hi)
-		}
-	}
-	return poll.Backoff(lo, hi, attempt)
+	return poll.RetryDelay(lo, hi, attempt, resp)
 }
 
 // checkRetry is go-retryablehttp's CheckRetry. It is asked once with the

@@ -3,11 +3,11 @@ package transport
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
 
+	"github.com/wxmaterial/wxmaterial/internal/poll"
 	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 )
@@ -185,18 +185,8 @@ func tlsHandshake(err error) bool {
 	return permanent(err) || errors.As(err, &rec) || errors.As(err, &alert)
 }
 
-// permanent reports transport errors that another attempt cannot fix: a
-// certificate that does not verify, a peer that does not speak TLS.
-func permanent(err error) bool {
-	var (
-		verr  *tls.CertificateVerificationError
-		uaerr x509.UnknownAuthorityError
-		herr  x509.HostnameError
-		cerr  x509.CertificateInvalidError
-		rerr  tls.RecordHeaderError
-	)
-	return errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &herr) || errors.As(err, &cerr) || errors.As(err, &rerr)
-}
+// permanent reports transport errors that another attempt cannot fix.
+func permanent(err error) bool { return poll.Permanent(err) }
 
 // untrustedReply is a success reply to a write that arrived before the
 // whole request had left this side: no platform acts on a request it has

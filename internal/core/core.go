@@ -164,8 +164,9 @@ func NewError(p material.Platform, err error) error {
 }
 
 // New builds the shared part of a client of platform p from s: the token
-// source (fetch's, cached, unless s has one), then the transport, which
-// sends every request with the token, retries by s.Retry, follows no
+// source (fetch's, cached, unless s has one; its fetches retried by
+// s.Retry too), then the transport, which sends every request with the
+// token, retries by s.Retry, follows no
 // redirect and scrubs secret and every token from its errors. Its error is
 // a NewError.
 func New(p material.Platform, secret string, fetch Fetcher, s Settings) (*Client, error) {
@@ -185,7 +186,8 @@ func build(p material.Platform, secret string, fetch Fetcher, s Settings) (*Clie
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	if s.Tokens == nil {
-		fopts := []auth.FetcherOption{auth.WithBaseURL(s.BaseURL), auth.WithFetcherClock(s.Now), auth.WithFetcherLogger(s.Logger)}
+		fopts := []auth.FetcherOption{auth.WithBaseURL(s.BaseURL), auth.WithFetcherClock(s.Now), auth.WithFetcherLogger(s.Logger),
+			auth.WithFetcherRetry(s.Retry.MaxAttempts, s.Retry.MinDelay, s.Retry.MaxDelay)}
 		if s.HTTPClient != nil {
 			fopts = append(fopts, auth.WithHTTPClient(s.HTTPClient)) // the fetcher follows no redirect, whatever it says
 		}
