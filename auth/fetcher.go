@@ -268,7 +268,7 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, *failure) 
 	resp, err := e.client.Do(req)
 	if err != nil {
 		transient := ctx.Err() == nil && !poll.Permanent(err)
-		err = e.fail(err)
+		err = e.fail(redact.WithoutURL(err)) // the URL names the endpoint again, its secret redacted
 		e.log.LogAttrs(ctx, slog.LevelDebug, "auth: token request failed", e.attrs(req, wall, slog.String("error", err.Error()))...)
 		return Token{}, &failure{err: err, transient: transient, reason: "connection error"}
 	}

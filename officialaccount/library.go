@@ -107,7 +107,7 @@ func (c *Client) Get(ctx context.Context, mediaID string) (*material.Asset, erro
 		return nil, c.c.Wrap(op, err)
 	}
 	if r.Content != nil {
-		return &material.Asset{MediaID: mediaID, Content: r.Content}, nil
+		return &material.Asset{MediaID: mediaID, Content: c.c.Content(op, r.Content)}, nil
 	}
 	var reply assetReply
 	if err := r.Decode(&reply); err != nil {

@@ -37,7 +37,7 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 func (c *Client) Download(ctx context.Context, mediaID string) (*material.Content, error) {
 	const op = "download"
 	content, err := c.downloadTemporary(ctx, op, "/cgi-bin/media/get", mediaID)
-	return content, c.c.Wrap(op, err)
+	return c.c.Content(op, content), c.c.Wrap(op, err)
 }
 
 // DownloadHDVoice streams a voice recorded with the JS-SDK (uploadVoice's
@@ -52,7 +52,7 @@ func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material
 		content.Close()
 		return nil, c.c.Wrap(op, fmt.Errorf("%w: a link instead of speex bytes", errNoBytes))
 	}
-	return content, c.c.Wrap(op, err)
+	return c.c.Content(op, content), c.c.Wrap(op, err)
 }
 
 func (c *Client) downloadTemporary(ctx context.Context, op, path, mediaID string) (*material.Content, error) {
@@ -111,6 +111,7 @@ func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, 
 // page or an HTTP error status is an error, and 404 or 410 matches
 // material.ErrNotFound. The caller reads and closes the Content.
 func (c *Client) DownloadURL(ctx context.Context, link string) (*material.Content, error) {
+	const op = "download url"
 	content, err := c.c.T.DownloadLink(ctx, c.links, link)
-	return content, c.c.Wrap("download url", err)
+	return c.c.Content(op, content), c.c.Wrap(op, err)
 }

@@ -365,13 +365,13 @@ func (c *Client) finalError(ctx context.Context, cl *call, err error) error {
 	}
 	var te *tokenError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(err, c.secrets))
+		return fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(redact.WithoutURL(err), c.secrets))
 	}
 	var ut *untrustedReply
 	if errors.As(err, &ut) {
 		return unknown(fmt.Errorf("%s: %w", cl.op, err), "a server claimed to have acted")
 	}
-	return unknown(fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(err, c.secrets)),
+	return unknown(fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(redact.WithoutURL(err), c.secrets)),
 		"the request was sent in full before the failure")
 }
 

@@ -101,7 +101,7 @@ func (c *Client) decodeJSON(op string, resp *http.Response) ([]byte, error) {
 		if _, ok := err.(tooLongError); ok {
 			return nil, &material.APIError{Platform: c.platform, Op: op, HTTPStatus: resp.StatusCode, Message: err.Error()}
 		}
-		return nil, fmt.Errorf("%s %s: read the reply: %w", c.platform, op, err)
+		return nil, fmt.Errorf("read the reply: %w", err) // the caller names the endpoint
 	}
 	return c.judgeJSON(op, resp, body, "")
 }
@@ -113,7 +113,7 @@ func (c *Client) replyError(op string, resp *http.Response, why string) error {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, peekLimit))
 	if err != nil && len(body) == 0 {
-		return fmt.Errorf("%s %s: read the reply: %w", c.platform, op, err)
+		return fmt.Errorf("read the reply: %w", err) // the caller names the endpoint
 	}
 	_, err = c.judgeJSON(op, resp, body, why)
 	if err == nil { // cannot happen: Classify found an error

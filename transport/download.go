@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -148,10 +149,8 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 	op := "GET " + u.Host + u.Path
 	resp, err := hc.Do(req)
 	if err != nil {
-		if ue, ok := err.(*url.Error); ok {
-			err = ue.Err // its message repeats the whole link
-		}
-		return nil, fmt.Errorf("%s: %w", op, redact.ErrorWith(err, secrets))
+		// A *url.Error's message repeats the whole link.
+		return nil, fmt.Errorf("%s: %w", op, redact.ErrorWith(redact.WithoutURL(err), secrets))
 	}
 	v := classify(resp)
 	if v.kind == BodyFile {
@@ -162,6 +161,10 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 		v.why = "a JSON document, not a file"
 	}
 	err = c.refusal(op, resp, v)
+	var apiErr *material.APIError
+	if !errors.As(err, &apiErr) {
+		err = fmt.Errorf("%s: %w", op, err) // an APIError names op itself
+	}
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
 		err = fmt.Errorf("%w: %w", err, material.ErrNotFound)
 	}

@@ -3,10 +3,12 @@ package hostile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
@@ -230,6 +232,46 @@ func TestShortWholeFileFails(t *testing.T) {
 			got, err := io.ReadAll(content)
 			if err == nil {
 				t.Errorf("read %d bytes of the 1000 announced without an error", len(got))
+			}
+		})
+	}
+}
+
+// TestDownloadCutByDeadlineNamesTheCall: a file whose transfer the
+// context's deadline cuts off fails to read with an error that names the
+// client and the operation, and matches context.DeadlineExceeded, on
+// every download path.
+func TestDownloadCutByDeadlineNamesTheCall(t *testing.T) {
+	prefixes := map[string]string{
+		"OA Download": "officialaccount: download: ", "OA DownloadHDVoice": "officialaccount: download HD voice: ",
+		"OA Get": "officialaccount: get material: ", "OA DownloadURL": "officialaccount: download url: ",
+		"WeCom Download": "work: download: ", "WeCom DownloadHDVoice": "work: download HD voice: ",
+	}
+	for _, dp := range downloadPaths {
+		if dp.ranged {
+			continue
+		}
+		t.Run(dp.name, func(t *testing.T) {
+			s := newServer(t)
+			s.api = func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "image/jpeg")
+				w.Header().Set("Content-Disposition", `attachment; filename="a.jpg"`)
+				w.Header().Set("Content-Length", "1000")
+				io.WriteString(w, "\xff\xd8\xff\xe0")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			}
+			c := newClients(t, s, clientOptions{})
+			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			defer cancel()
+			content, err := dp.download(ctx, c, s)
+			if err != nil {
+				t.Fatalf("err = %v before the body", err)
+			}
+			defer content.Close()
+			_, err = io.ReadAll(content)
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(fmt.Sprint(err), prefixes[dp.name]) {
+				t.Errorf("err = %v, want context.DeadlineExceeded named %q", err, prefixes[dp.name])
 			}
 		})
 	}
