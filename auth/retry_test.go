@@ -34,9 +34,8 @@ type scriptedPlatform struct {
 	replies []scriptedReply
 	token   string // the success body
 
-	mu    sync.Mutex
-	at    []time.Time // when each counted request came
-	start time.Time
+	mu sync.Mutex
+	at []time.Time // when each counted request came
 }
 
 func (p *scriptedPlatform) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -201,12 +201,7 @@ func TestErrorStatusBodiesReadLittle(t *testing.T) {
 					}
 				}))
 				req := &transport.Request{Path: "/cgi-bin/x"}
-				var err error
-				if download {
-					_, err = c.Download(t.Context(), req)
-				} else {
-					err = c.Do(t.Context(), req, nil)
-				}
+				err := doOrDownload(t.Context(), c, req, download)
 				var apiErr *material.APIError
 				if !errors.As(err, &apiErr) || apiErr.HTTPStatus != tt.status {
 					t.Fatalf("err = %v, want an APIError with HTTP %d", err, tt.status)

@@ -66,18 +66,7 @@ var held = map[material.Platform][]string{
 // gets one into an error, a log line or an observer's event of that
 // client; no event holds a query string.
 func TestEchoedSecretsNeverShown(t *testing.T) {
-	type anyCall struct {
-		name     string
-		platform material.Platform
-		call     func(ctx context.Context, c *clients) error
-	}
-	var calls []anyCall
-	for _, op := range writeOps {
-		calls = append(calls, anyCall{op.name, op.platform, op.call})
-	}
-	for _, op := range readOps {
-		calls = append(calls, anyCall{op.name, op.platform, op.call})
-	}
+	calls := everyCall()
 	for _, ct := range echoTypes {
 		for _, size := range echoSizes {
 			for _, status := range echoStatuses(size) {
@@ -156,6 +145,25 @@ func TestEchoedSecretsNeverShown(t *testing.T) {
 			}
 		}
 	}
+}
+
+// anyCall is one call of one client, a read or a write.
+type anyCall struct {
+	name     string
+	platform material.Platform
+	call     func(ctx context.Context, c *clients) error
+}
+
+// everyCall is every write and every read of both clients.
+func everyCall() []anyCall {
+	var calls []anyCall
+	for _, op := range writeOps {
+		calls = append(calls, anyCall{op.name, op.platform, op.call})
+	}
+	for _, op := range readOps {
+		calls = append(calls, anyCall{op.name, op.platform, op.call})
+	}
+	return calls
 }
 
 // eventTexts is an Observer that keeps every event as %+v and %#v print it.
@@ -249,18 +257,7 @@ var escapedForms = []struct {
 // of 12 bytes of either into an error or a log line, read as it is or
 // decoded.
 func TestEscapedEchoesNeverShown(t *testing.T) {
-	type anyCall struct {
-		name     string
-		platform material.Platform
-		call     func(ctx context.Context, c *clients) error
-	}
-	var calls []anyCall
-	for _, op := range writeOps {
-		calls = append(calls, anyCall{op.name, op.platform, op.call})
-	}
-	for _, op := range readOps {
-		calls = append(calls, anyCall{op.name, op.platform, op.call})
-	}
+	calls := everyCall()
 	secrets := map[material.Platform]string{material.OfficialAccount: appSecret, material.WeCom: corpSecret}
 	shapes := []struct {
 		name   string
