@@ -166,9 +166,10 @@ type Request struct {
 	// reply with a rejected-token errcode (replayed once with a new token)
 	// or a busy errcode (-1, 45011, 45033), in a body that is exactly one
 	// JSON object with one top-level errcode, a JSON integer; or no
-	// connection obtained for it. Once a connection was obtained, any other failure ends the call;
-	// when the whole request had left this side, its error matches
-	// material.ErrOutcomeUnknown (see the package documentation).
+	// connection obtained for it. Once a connection was obtained, any
+	// other failure ends the call; when the whole request had left this
+	// side, its error matches material.ErrOutcomeUnknown (see the package
+	// documentation).
 	Write bool
 }
 

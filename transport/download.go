@@ -40,7 +40,11 @@ func (r *Reply) Decode(out any) error {
 	if r.JSON == nil {
 		return fmt.Errorf("%s: the reply is a file, not a JSON document", r.op)
 	}
-	return r.c.decodeInto(r.op, r.StatusCode, r.JSON, out)
+	c := r.c
+	if c == nil { // a Reply made elsewhere than Download
+		c = &Client{}
+	}
+	return c.decodeInto(r.op, r.StatusCode, r.JSON, out)
 }
 
 // Download sends req and returns the reply without buffering a file:
