@@ -251,8 +251,8 @@ func (r *rangedReader) Read(p []byte) (int, error) {
 		}
 		// The chunk ended or broke before its end.
 		r.closeBody()
-		if cerr := r.ctx.Err(); cerr != nil {
-			r.fail(fmt.Errorf("transport: ranged download at byte %d: %w", r.off, context.Cause(r.ctx)))
+		if cerr := r.ended(err); cerr != nil {
+			r.fail(fmt.Errorf("transport: ranged download at byte %d: %w", r.off, cerr))
 			return n, nil
 		}
 		r.resumes++
@@ -268,6 +268,21 @@ func (r *rangedReader) Read(p []byte) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// ended returns the error that ends the transfer when its context has
+// ended, nil otherwise. err is the read error that broke the chunk: a read
+// the caller's context cut off may fail before r.ctx, derived from it, is
+// cancelled in turn, so a context error in err ends the transfer too,
+// rather than start a resumption the deadline has already ruled out.
+func (r *rangedReader) ended(err error) error {
+	if r.ctx.Err() != nil {
+		return context.Cause(r.ctx)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
 
 // openChunk fetches the next chunk, from r.off, and checks that the reply

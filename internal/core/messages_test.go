@@ -23,8 +23,8 @@ import (
 var quick = transport.RetryPolicy{MaxAttempts: 2, MinDelay: time.Microsecond, MaxDelay: time.Microsecond}
 
 // readStalled downloads, from a server that sends the first bytes of a
-// file and then nothing, with a context that ends 100 ms later, and
-// returns the error of reading the file; it must match
+// file and then nothing, reads them, lets the context's deadline pass, and
+// returns the error of reading the rest; it must match
 // context.DeadlineExceeded. client is "oa" (Download) or "hd" (WeCom's
 // DownloadHDVoice).
 func readStalled(t *testing.T, client, path string) error {
@@ -47,8 +47,7 @@ func readStalled(t *testing.T, client, path string) error {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
+	ctx := &deadline{Context: context.Background(), done: make(chan struct{})}
 	var content *material.Content
 	switch client {
 	case "oa":
@@ -69,6 +68,10 @@ func readStalled(t *testing.T, client, path string) error {
 		}
 	}
 	defer content.Close()
+	if _, err := io.ReadFull(content, make([]byte, 4)); err != nil {
+		return err
+	}
+	close(ctx.done)
 	_, err := io.ReadAll(content)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want it to match context.DeadlineExceeded", err)
@@ -212,5 +215,23 @@ func TestErrorMessagesNameEachLayerOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// deadline is a context whose deadline passes when done is closed: a
+// transfer is cut off by it at a known point, however slow the machine.
+type deadline struct {
+	context.Context // Background: no value, no deadline, no cause of its own
+	done            chan struct{}
+}
+
+func (d *deadline) Done() <-chan struct{} { return d.done }
+
+func (d *deadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
 	}
 }

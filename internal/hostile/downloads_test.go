@@ -7,8 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
@@ -262,13 +262,16 @@ func TestDownloadCutByDeadlineNamesTheCall(t *testing.T) {
 				<-r.Context().Done()
 			}
 			c := newClients(t, s, clientOptions{})
-			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-			defer cancel()
+			ctx := newDeadline()
 			content, err := dp.download(ctx, c, s)
 			if err != nil {
 				t.Fatalf("err = %v before the body", err)
 			}
 			defer content.Close()
+			if _, err := io.ReadFull(content, make([]byte, 4)); err != nil {
+				t.Fatalf("reading the first bytes: %v", err)
+			}
+			ctx.pass()
 			_, err = io.ReadAll(content)
 			if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(fmt.Sprint(err), prefixes[dp.name]) {
 				t.Errorf("err = %v, want context.DeadlineExceeded named %q", err, prefixes[dp.name])
@@ -276,3 +279,29 @@ func TestDownloadCutByDeadlineNamesTheCall(t *testing.T) {
 		})
 	}
 }
+
+// deadline is a context whose deadline passes when the test says so: a
+// transfer is cut off by it at a known point, however slow the machine.
+type deadline struct {
+	context.Context // Background: no value, no deadline, no cause of its own
+	done            chan struct{}
+	once            sync.Once
+}
+
+func newDeadline() *deadline {
+	return &deadline{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (d *deadline) Done() <-chan struct{} { return d.done }
+
+func (d *deadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// pass makes the deadline pass.
+func (d *deadline) pass() { d.once.Do(func() { close(d.done) }) }
