@@ -67,15 +67,28 @@
 // an access token. The token endpoints need the secret in the URL (or, for
 // the stable token, in the body); every fetcher error goes through
 // internal/redact, which also cleans the URL inside Go's *url.Error, and
-// any text taken from a reply (an errmsg, a request id) is cut short and
-// scrubbed of the secret and of every token the fetcher got, earlier ones
-// included. No fetcher follows a redirect, whatever http.Client it is
+// any text taken from a reply (an errmsg, a request id) is shown decoded
+// (JSON \u escapes, HTML character references, URL escapes), cut short,
+// and scrubbed of the secret and of every token the fetcher got, earlier
+// ones included, whole or any run of 12 characters of one. No fetcher follows a redirect, whatever http.Client it is
 // given (WithHTTPClient): a redirect would carry the secret to another
 // host, and a 307 would re-post the stable_token body; a 3xx reply is a
 // *material.APIError naming its status and the target's host only. Store
 // keys never hold a secret: a WeCom key holds a hash of it. Token's String
 // method does not print the value. Logging uses log/slog and is off by
 // default (WithLogger, WithFetcherLogger).
+//
+// # Retries
+//
+// A fetch that fails in a way another attempt may fix (errcode -1, 45011
+// on the Official Account, 45033 on WeCom, HTTP 429 or 5xx, a reply cut
+// off, a connection error) is retried with backoff and jitter, a few times
+// (WithFetcherRetry; the clients pass their own retry policy), within the
+// fetch's context. An errcode about the credentials, the caller's IP or a
+// quota (40001, 40013, 40125, 40164, 41002, 41004, 45009, 89503, ...) is
+// the platform's answer and is not retried. A forced refresh of the stable
+// token is retried only when the platform declined it in plain JSON: one
+// whose reply was lost may have counted toward its 20 a day.
 //
 // # Errors
 //

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/wxmaterial/wxmaterial/internal/poll"
 	"github.com/wxmaterial/wxmaterial/internal/redact"
 	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
@@ -41,6 +44,13 @@ type fetcherOptions struct {
 	client *http.Client
 	now    func() time.Time
 	log    *slog.Logger
+	retry  retryPolicy
+}
+
+// retryPolicy is how often and how patiently a fetch is retried.
+type retryPolicy struct {
+	attempts           int
+	minDelay, maxDelay time.Duration
 }
 
 // WithBaseURL sends the requests to base in place of the platform's host,
@@ -107,6 +117,43 @@ func WithFetcherLogger(l *slog.Logger) FetcherOption {
 	}
 }
 
+// WithFetcherRetry sets how a fetch that failed in a way another attempt
+// may fix is retried: at most attempts attempts, the first included (1
+// disables retries), waiting from minDelay, doubling, up to maxDelay, with
+// jitter (a random point in the upper half), or what a 429's or 503's
+// Retry-After says up to maxDelay, and never past the fetch's context. A
+// zero value takes the default, the same as the clients' retry policy: 4
+// attempts, 500 ms, 8 s; officialaccount.New and work.New pass their
+// WithRetry policy here. A negative value, or minDelay over maxDelay, is
+// refused with an error matching material.ErrInvalidInput.
+//
+// A fetch is retried on errcode -1 (busy), 45011 (the Official Account's
+// per-minute cap, stable_token's included: the next attempt may fall in
+// the next minute), 45033, HTTP 429 and 5xx, a reply cut off and a
+// connection error; never on an answer that another attempt would get
+// again (40001, 40013, 40125, 40164, 41002, 41004, 45009, 89503 and every
+// other errcode, a 4xx, a reply that is not a token). A forced refresh of
+// the stable token counts toward its 20 a day even when its reply is lost:
+// it is retried only when the platform declined it in plain JSON (HTTP 200
+// with a busy errcode), never after a 5xx, a cut reply or a connection
+// error.
+func WithFetcherRetry(attempts int, minDelay, maxDelay time.Duration) FetcherOption {
+	return func(o *fetcherOptions) error {
+		if attempts < 0 || minDelay < 0 || maxDelay < 0 {
+			return fmt.Errorf("auth: retry: attempts %d, delays %v to %v: a negative value: %w", attempts, minDelay, maxDelay, material.ErrInvalidInput)
+		}
+		p := retryPolicy{attempts: cmp.Or(attempts, poll.DefaultAttempts), minDelay: cmp.Or(minDelay, poll.DefaultMinDelay), maxDelay: maxDelay}
+		if p.maxDelay == 0 {
+			p.maxDelay = max(poll.DefaultMaxDelay, p.minDelay)
+		}
+		if p.minDelay > p.maxDelay {
+			return fmt.Errorf("auth: retry: the first delay %v is over the longest %v: %w", p.minDelay, p.maxDelay, material.ErrInvalidInput)
+		}
+		o.retry = p
+		return nil
+	}
+}
+
 var defaultClient = sync.OnceValue(func() *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return redact.NoRedirects(&http.Client{
@@ -131,13 +178,15 @@ type endpoint struct {
 	client   *http.Client
 	now      func() time.Time
 	log      *slog.Logger
+	retry    retryPolicy
 	// secrets holds what must never appear in an error: the secret and
 	// every token fetched, in any of their forms.
 	secrets *redact.Set
 }
 
 func newEndpoint(platform material.Platform, defaultBase, op, secret string, opts []FetcherOption) (*endpoint, error) {
-	o := fetcherOptions{now: time.Now, log: slog.New(slog.DiscardHandler)}
+	o := fetcherOptions{now: time.Now, log: slog.New(slog.DiscardHandler),
+		retry: retryPolicy{attempts: poll.DefaultAttempts, minDelay: poll.DefaultMinDelay, maxDelay: poll.DefaultMaxDelay}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -156,6 +205,7 @@ func newEndpoint(platform material.Platform, defaultBase, op, secret string, opt
 		client:   o.client,
 		now:      o.now,
 		log:      o.log,
+		retry:    o.retry,
 		secrets:  redact.NewSet(secret),
 	}, nil
 }
@@ -168,27 +218,69 @@ type reply struct {
 	ExpiresIn   wire.Int `json:"expires_in"`
 }
 
-// do sends req and turns the reply into a token or an error that holds
-// neither the secret nor a token.
-func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, error) {
+// fetch sends the request newRequest makes until it gets a token, the
+// failure is not one another attempt may fix (see WithFetcherRetry), the
+// attempts run out or ctx ends, waiting between attempts with backoff and
+// jitter. With declinedOnly (a forced refresh), it retries only a reply in
+// which the platform declined in plain JSON.
+func (e *endpoint) fetch(ctx context.Context, newRequest func(context.Context) (*http.Request, error), declinedOnly bool) (Token, error) {
+	for attempt := 1; ; attempt++ {
+		req, err := newRequest(ctx)
+		if err != nil {
+			return Token{}, e.fail(err)
+		}
+		tok, f := e.do(ctx, req)
+		if f == nil {
+			return tok, nil
+		}
+		again := f.declined || (f.transient && !declinedOnly)
+		if !again || attempt >= e.retry.attempts || ctx.Err() != nil {
+			return Token{}, f.err
+		}
+		d := poll.RetryDelay(e.retry.minDelay, e.retry.maxDelay, attempt-1, f.resp)
+		e.log.LogAttrs(ctx, slog.LevelWarn, "auth: token request failed; retrying",
+			slog.String("path", e.url.Path), slog.Int("attempt", attempt), slog.String("reason", f.reason), slog.Duration("delay", d))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Token{}, fmt.Errorf("%w (not retried: %w)", f.err, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+// failure is a failed token request and whether another may succeed.
+type failure struct {
+	err       error
+	transient bool           // busy or rate-limited (-1, 45011, 45033, 429, 5xx), cut off, or a connection error
+	declined  bool           // an HTTP 200 reply that is exactly one JSON object with a busy errcode
+	reason    string         // for the log: "errcode -1", "HTTP 502", "connection error"
+	resp      *http.Response // for Retry-After; its body is closed
+}
+
+// do sends req once and turns the reply into a token, or a failure whose
+// error holds neither the secret nor a token.
+func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, *failure) {
 	req.Header.Set("Accept", "application/json")
 	start := e.now()
 	wall := time.Now()
 	resp, err := e.client.Do(req)
 	if err != nil {
-		err = e.fail(err)
+		transient := ctx.Err() == nil && !poll.Permanent(err)
+		err = e.fail(redact.WithoutURL(err)) // the URL names the endpoint again, its secret redacted
 		e.log.LogAttrs(ctx, slog.LevelDebug, "auth: token request failed", e.attrs(req, wall, slog.String("error", err.Error()))...)
-		return Token{}, err
+		return Token{}, &failure{err: err, transient: transient, reason: "connection error"}
 	}
 	defer resp.Body.Close()
 	e.log.LogAttrs(ctx, slog.LevelDebug, "auth: token request", e.attrs(req, wall, slog.Int("status", resp.StatusCode))...)
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
 	if err != nil {
-		return Token{}, e.fail(fmt.Errorf("read reply: %w", err))
+		return Token{}, &failure{err: e.fail(fmt.Errorf("read reply: %w", err)), transient: ctx.Err() == nil, reason: "reply cut off", resp: resp}
 	}
 	if len(body) > maxReply {
-		return Token{}, e.fail(fmt.Errorf("reply larger than %d bytes", maxReply))
+		return Token{}, &failure{err: e.fail(fmt.Errorf("reply larger than %d bytes", maxReply))}
 	}
 	var r reply
 	jerr := json.Unmarshal(body, &r)
@@ -202,7 +294,7 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, error) {
 			ae.Code = r.ErrCode
 			ae.Message, ae.RequestID = e.errmsg(r.ErrMsg)
 		}
-		return Token{}, e.fail(ae)
+		return Token{}, &failure{err: e.fail(ae), transient: ae.Retryable(), reason: "HTTP " + strconv.Itoa(resp.StatusCode), resp: resp}
 	}
 	if jerr != nil {
 		var se *json.SyntaxError
@@ -211,18 +303,20 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, error) {
 		} else {
 			jerr = errors.New(redact.Snippet(jerr.Error(), e.secrets))
 		}
-		return Token{}, e.fail(fmt.Errorf("decode reply: %w", jerr))
+		return Token{}, &failure{err: e.fail(fmt.Errorf("decode reply: %w", jerr))}
 	}
 	if r.ErrCode != 0 {
 		ae := &material.APIError{Platform: e.platform, Op: e.op, Code: r.ErrCode, HTTPStatus: resp.StatusCode}
 		ae.Message, ae.RequestID = e.errmsg(r.ErrMsg)
-		return Token{}, e.fail(ae)
+		code, clean := wire.Verdict(body)
+		return Token{}, &failure{err: e.fail(ae), transient: ae.Retryable(), declined: clean && code == r.ErrCode && ae.Retryable(),
+			reason: "errcode " + strconv.Itoa(r.ErrCode), resp: resp}
 	}
 	if r.AccessToken == "" {
-		return Token{}, e.fail(errors.New("the reply has no access_token"))
+		return Token{}, &failure{err: e.fail(errors.New("the reply has no access_token"))}
 	}
 	if r.ExpiresIn <= 0 || r.ExpiresIn > maxExpiresIn {
-		return Token{}, e.fail(errors.New("the reply has no expires_in in range"))
+		return Token{}, &failure{err: e.fail(errors.New("the reply has no expires_in in range"))}
 	}
 	return Token{Value: r.AccessToken, ExpiresAt: start.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
 }

@@ -23,6 +23,10 @@ const (
 	testCorpSecret = "SECRET-wc/1a2b+3c4d=5e6f"
 )
 
+// fastRetry keeps the fetchers' retries quick in tests that are not about
+// their timing: the real backoff code, tiny delays.
+var fastRetry = auth.WithFetcherRetry(4, time.Microsecond, 10*time.Microsecond)
+
 // t0 is where fake clocks start.
 var t0 = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 
@@ -194,7 +198,7 @@ func (s *tokenServer) gettoken(w http.ResponseWriter, r *http.Request) {
 // newPlain returns a plain Official Account fetcher on s.
 func newPlain(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.OfficialAccountFetcher {
 	t.Helper()
-	f, err := auth.NewOfficialAccount(testAppID, testSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/oa"), auth.WithFetcherClock(s.clock.Now)}, opts...)...)
+	f, err := auth.NewOfficialAccount(testAppID, testSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/oa"), auth.WithFetcherClock(s.clock.Now), fastRetry}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +208,7 @@ func newPlain(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.Of
 // newStable returns a stable-token fetcher on s.
 func newStable(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.StableFetcher {
 	t.Helper()
-	f, err := auth.NewStable(testAppID, testSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/oa"), auth.WithFetcherClock(s.clock.Now)}, opts...)...)
+	f, err := auth.NewStable(testAppID, testSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/oa"), auth.WithFetcherClock(s.clock.Now), fastRetry}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +218,7 @@ func newStable(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.S
 // newWork returns a WeCom fetcher on s.
 func newWork(t *testing.T, s *tokenServer, opts ...auth.FetcherOption) *auth.WeComFetcher {
 	t.Helper()
-	f, err := auth.NewWeCom(testCorpID, testCorpSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/work"), auth.WithFetcherClock(s.clock.Now)}, opts...)...)
+	f, err := auth.NewWeCom(testCorpID, testCorpSecret, append([]auth.FetcherOption{auth.WithBaseURL(s.URL + "/work"), auth.WithFetcherClock(s.clock.Now), fastRetry}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,14 +51,21 @@ func (f *OfficialAccountFetcher) Key() string { return "officialaccount:token:" 
 // more minutes). rejected is not needed: every fetch gives a new token.
 // Errors hold a *material.APIError when the platform answered one (errcode
 // or HTTP status), and never the secret.
+//
+// A failure another attempt may fix is retried (see WithFetcherRetry),
+// even though an attempt whose reply was lost (a 5xx, a cut reply, a
+// dropped connection) may have minted a token and rotated the previous one
+// out: that previous token still works for 5 more minutes, and the one the
+// lost reply held was never used, so the retry's new token only rotates
+// out a token nobody holds, at the cost of one more fetch of the 2000 a
+// day. Not retrying would fail every caller waiting on the fetch, and the
+// next fetch would rotate the same way.
 func (f *OfficialAccountFetcher) Fetch(ctx context.Context, rejected string) (Token, error) {
 	u := *f.ep.url
 	u.RawQuery = url.Values{"grant_type": {"client_credential"}, "appid": {f.appID}, "secret": {f.secret}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return Token{}, f.ep.fail(err)
-	}
-	return f.ep.do(ctx, req)
+	return f.ep.fetch(ctx, func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}, false)
 }
 
 // StableFetcher fetches the stable access token of an Official Account:
@@ -127,6 +134,9 @@ func (f *StableFetcher) Fetch(ctx context.Context, rejected string) (Token, erro
 	return f.fetch(ctx, true)
 }
 
+// fetch asks for the stable token; a forced fetch is retried only when the
+// platform declined it in plain JSON (see WithFetcherRetry): one whose
+// reply was lost may have used one of the 20 forced refreshes of the day.
 func (f *StableFetcher) fetch(ctx context.Context, force bool) (Token, error) {
 	// The body holds the secret: it is never logged nor put in an error.
 	body, err := json.Marshal(struct {
@@ -138,12 +148,13 @@ func (f *StableFetcher) fetch(ctx context.Context, force bool) (Token, error) {
 	if err != nil {
 		return Token{}, f.ep.fail(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.ep.url.String(), bytes.NewReader(body))
-	if err != nil {
-		return Token{}, f.ep.fail(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return f.ep.do(ctx, req)
+	return f.ep.fetch(ctx, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.ep.url.String(), bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}, force)
 }
 
 // ForceRefreshError is returned by StableFetcher.Fetch when the stable token

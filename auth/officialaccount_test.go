@@ -166,21 +166,21 @@ func testReplies(t *testing.T, p material.Platform, op string, newFetcher func(b
 func TestOfficialAccountFetchErrors(t *testing.T) {
 	t.Parallel()
 	testReplies(t, material.OfficialAccount, "cgi-bin/token", func(base string) (auth.Fetcher, error) {
-		return auth.NewOfficialAccount(testAppID, testSecret, auth.WithBaseURL(base))
+		return auth.NewOfficialAccount(testAppID, testSecret, auth.WithBaseURL(base), fastRetry)
 	})
 }
 
 func TestStableFetchErrors(t *testing.T) {
 	t.Parallel()
 	testReplies(t, material.OfficialAccount, "cgi-bin/stable_token", func(base string) (auth.Fetcher, error) {
-		return auth.NewStable(testAppID, testSecret, auth.WithBaseURL(base))
+		return auth.NewStable(testAppID, testSecret, auth.WithBaseURL(base), fastRetry)
 	})
 }
 
 func TestWorkFetchErrors(t *testing.T) {
 	t.Parallel()
 	testReplies(t, material.WeCom, "cgi-bin/gettoken", func(base string) (auth.Fetcher, error) {
-		return auth.NewWeCom(testCorpID, testCorpSecret, auth.WithBaseURL(base))
+		return auth.NewWeCom(testCorpID, testCorpSecret, auth.WithBaseURL(base), fastRetry)
 	})
 }
 

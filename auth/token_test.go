@@ -202,7 +202,7 @@ func TestWithHTTPClientIsUsed(t *testing.T) {
 		used = true
 		return nil, errors.New("no network here")
 	})}
-	f, err := auth.NewWeCom(testCorpID, testCorpSecret, auth.WithHTTPClient(client))
+	f, err := auth.NewWeCom(testCorpID, testCorpSecret, auth.WithHTTPClient(client), fastRetry)
 	if err != nil {
 		t.Fatal(err)
 	}

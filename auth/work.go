@@ -52,12 +52,11 @@ func (f *WeComFetcher) Key() string { return f.key }
 // Fetch gets the app's token. WeCom may answer with the token it already
 // issued while that one is valid; rejected is not needed. Errors hold a
 // *material.APIError when the platform answered one, and never the secret.
+// A failure another attempt may fix is retried (see WithFetcherRetry).
 func (f *WeComFetcher) Fetch(ctx context.Context, rejected string) (Token, error) {
 	u := *f.ep.url
 	u.RawQuery = url.Values{"corpid": {f.corpID}, "corpsecret": {f.secret}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return Token{}, f.ep.fail(err)
-	}
-	return f.ep.do(ctx, req)
+	return f.ep.fetch(ctx, func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}, false)
 }

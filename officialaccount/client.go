@@ -81,6 +81,8 @@ func WithLogger(l *slog.Logger) Option { return shared(core.Logger(l)) }
 // WithRetry sets the retry policy (see transport.RetryPolicy): attempts and
 // backoff for busy answers (-1, 45011), HTTP 429 and 5xx and connection
 // errors. Writes are retried only when the platform provably did not act.
+// The client's own token fetches are retried by the same policy (see
+// auth.WithFetcherRetry).
 func WithRetry(p transport.RetryPolicy) Option { return shared(core.Retry(p)) }
 
 // WithClock sets the clock the token cache judges expiry by, and the time a

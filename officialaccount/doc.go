@@ -66,9 +66,10 @@
 // # Secrets
 //
 // No error or log line holds the AppSecret or an access token. Any text
-// taken from a reply into an error is cut short and scrubbed of the
-// AppSecret and of every token the client has used, whatever the reply's
-// Content-Type or size. No request that carries the secret or a token
+// taken from a reply into an error is shown decoded (JSON \u escapes,
+// HTML character references, URL escapes), cut short, and scrubbed of the
+// AppSecret and of every token the client has used, whole or any run of
+// 12 characters of one, whatever the reply's Content-Type or size. No request that carries the secret or a token
 // follows a redirect, whatever http.Client is given (WithHTTPClient): a
 // redirect is an error naming its status and the target's host only.
 //

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/internal/wire"
@@ -90,7 +91,9 @@ type mediaIDBody struct {
 // reply does not say which. It answers a video with JSON holding title,
 // description and down_url (Kind video, Video set) and a news item with
 // JSON holding news_item (Kind news, News set). A temporary, unknown or
-// deleted id (errcode 40007) matches material.ErrNotFound.
+// deleted id (errcode 40007) matches material.ErrNotFound. A JSON reply
+// that is neither a news item with its articles nor a video with its title
+// and down_url is an error naming what it lacks.
 //
 // Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterial.html
 func (c *Client) Get(ctx context.Context, mediaID string) (*material.Asset, error) {
@@ -104,41 +107,48 @@ func (c *Client) Get(ctx context.Context, mediaID string) (*material.Asset, erro
 		return nil, c.c.Wrap(op, err)
 	}
 	if r.Content != nil {
-		return &material.Asset{MediaID: mediaID, Content: r.Content}, nil
+		return &material.Asset{MediaID: mediaID, Content: c.c.Content(op, r.Content)}, nil
 	}
-	a, err := decodeAsset(mediaID, r.JSON)
-	return a, c.c.Wrap(op, err)
+	var reply assetReply
+	if err := r.Decode(&reply); err != nil {
+		return nil, c.c.Wrap(op, err)
+	}
+	return reply.asset(mediaID), nil
 }
 
-// decodeAsset tells a news item from a video by the keys of the reply.
-func decodeAsset(mediaID string, body []byte) (*material.Asset, error) {
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(body, &keys); err != nil {
-		return nil, fmt.Errorf("decode reply: %w", err)
+// assetReply is get_material's JSON answer: a news item (news_item) or a
+// video (title, description, down_url).
+type assetReply struct {
+	NewsItem    *[]material.Article `json:"news_item"`
+	Title       *string             `json:"title"`
+	Description string              `json:"description"`
+	DownURL     *string             `json:"down_url"`
+}
+
+// Missing tells the transport (transport.Required) what a reply that is
+// neither a news item with articles nor a video with its title and link
+// lacks.
+func (a *assetReply) Missing() string {
+	switch {
+	case a.NewsItem != nil && len(*a.NewsItem) == 0:
+		return "article in news_item"
+	case a.NewsItem != nil:
+		return ""
+	case a.Title == nil && a.DownURL == nil:
+		return "news_item, nor a video's title and down_url"
+	case a.Title == nil:
+		return "title"
+	case a.DownURL == nil:
+		return "down_url"
 	}
-	if _, ok := keys["news_item"]; ok {
-		var v struct {
-			NewsItem []material.Article `json:"news_item"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil {
-			return nil, fmt.Errorf("decode news: %w", err)
-		}
-		return &material.Asset{MediaID: mediaID, Kind: material.KindNews, News: v.NewsItem}, nil
+	return ""
+}
+
+func (a *assetReply) asset(mediaID string) *material.Asset {
+	if a.NewsItem != nil {
+		return &material.Asset{MediaID: mediaID, Kind: material.KindNews, News: *a.NewsItem}
 	}
-	_, hasURL := keys["down_url"]
-	_, hasTitle := keys["title"]
-	if hasURL || hasTitle {
-		var v struct {
-			Title       string `json:"title"`
-			Description string `json:"description"`
-			DownURL     string `json:"down_url"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil {
-			return nil, fmt.Errorf("decode video: %w", err)
-		}
-		return &material.Asset{MediaID: mediaID, Kind: material.KindVideo, Video: &material.Video{Title: v.Title, Description: v.Description, DownURL: v.DownURL}}, nil
-	}
-	return nil, fmt.Errorf("%w: neither news_item nor down_url in the reply", errNoBytes)
+	return &material.Asset{MediaID: mediaID, Kind: material.KindVideo, Video: &material.Video{Title: *a.Title, Description: a.Description, DownURL: *a.DownURL}}
 }
 
 // Delete removes a permanent item, one made in the web console included
@@ -159,13 +169,49 @@ func (c *Client) Delete(ctx context.Context, mediaID string) error {
 
 // Count returns the library's sizes by kind; thumbs count as images (GET
 // cgi-bin/material/get_materialcount, "获取永久素材总数").
+// A reply without one of the four counts is an error naming it, never a
+// count of zero.
 //
 // Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_getmaterialcount.html
 func (c *Client) Count(ctx context.Context) (material.Counts, error) {
 	const op = "get material count"
-	var n material.Counts
-	err := c.c.Do(ctx, op, &transport.Request{Path: "/cgi-bin/material/get_materialcount"}, &n)
-	return n, c.c.Wrap(op, err)
+	var n countReply
+	if err := c.c.Do(ctx, op, &transport.Request{Path: "/cgi-bin/material/get_materialcount"}, &n); err != nil {
+		return material.Counts{}, c.c.Wrap(op, err)
+	}
+	return material.Counts{Image: *n.Image, Voice: *n.Voice, Video: *n.Video, News: *n.News}, nil
+}
+
+// countReply is get_materialcount's answer, every count required.
+type countReply struct {
+	Voice *int `json:"voice_count"`
+	Video *int `json:"video_count"`
+	Image *int `json:"image_count"`
+	News  *int `json:"news_count"`
+}
+
+// Missing tells the transport which counts the reply lacks: a reply
+// without them is no answer, not an empty library.
+func (r *countReply) Missing() string {
+	return absent(field{"voice_count", r.Voice != nil}, field{"video_count", r.Video != nil}, field{"image_count", r.Image != nil}, field{"news_count", r.News != nil})
+}
+
+// field is a field of a reply and whether the reply has it.
+type field struct {
+	name    string
+	present bool
+}
+
+// absent joins the names of the fields a reply lacks; "" when it has them
+// all.
+func absent(fields ...field) string {
+	var names []string
+	for _, f := range fields {
+		if !f.present {
+			names = append(names, f.name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // listKinds are the kinds batchget_material takes; thumbs are listed as
@@ -196,12 +242,28 @@ type batchItem struct {
 	} `json:"content"`
 }
 
+// batchReply is batchget_material's answer, every field required.
+type batchReply struct {
+	TotalCount *int         `json:"total_count"`
+	ItemCount  *int         `json:"item_count"`
+	Item       *[]batchItem `json:"item"`
+}
+
+// Missing tells the transport which fields the reply lacks: a reply
+// without them is no answer, not an empty page (restore lists the library
+// to know what not to add again).
+func (r *batchReply) Missing() string {
+	return absent(field{"total_count", r.TotalCount != nil}, field{"item_count", r.ItemCount != nil}, field{"item", r.Item != nil})
+}
+
 // BatchGet returns one page of the library's items of a kind: count (1 to
 // material.MaxPageSize) items from offset, newest first (POST
 // cgi-bin/material/batchget_material, "获取永久素材列表").
 // kind is image (thumbs included), video, voice or news; others match
 // material.ErrUnsupported, a count or offset out of range
-// material.ErrInvalidInput, before anything is sent.
+// material.ErrInvalidInput, before anything is sent. A reply without
+// total_count, item_count or item is an error naming what it lacks, never
+// an empty page.
 //
 // Upstream doc: https://developers.weixin.qq.com/doc/subscription/api/material/permanent/api_batchgetmaterial.html
 func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count int) (*material.Page, error) {
@@ -213,11 +275,7 @@ func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count
 		return nil, c.c.Wrap(op, &material.ValidationError{Platform: material.OfficialAccount, Kind: kind, Field: "count",
 			Problem: fmt.Sprintf("offset %d, count %d: count must be 1 to %d and offset at least 0", offset, count, material.MaxPageSize), Err: []error{material.ErrInvalidInput}})
 	}
-	var reply struct {
-		TotalCount int         `json:"total_count"`
-		ItemCount  int         `json:"item_count"`
-		Item       []batchItem `json:"item"`
-	}
+	var reply batchReply
 	req := struct {
 		Type   material.Kind `json:"type"`
 		Offset int           `json:"offset"`
@@ -226,8 +284,8 @@ func (c *Client) BatchGet(ctx context.Context, kind material.Kind, offset, count
 	if err := c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/batchget_material", JSON: req}, &reply); err != nil {
 		return nil, c.c.Wrap(op, err)
 	}
-	p := &material.Page{Kind: kind, Offset: offset, Total: reply.TotalCount, Items: make([]material.Item, 0, len(reply.Item))}
-	for _, it := range reply.Item {
+	p := &material.Page{Kind: kind, Offset: offset, Total: *reply.TotalCount, Items: make([]material.Item, 0, len(*reply.Item))}
+	for _, it := range *reply.Item {
 		item := material.Item{MediaID: it.MediaID, Kind: kind, Name: it.Name, URL: it.URL}
 		if it.UpdateTime > 0 {
 			item.UpdatedAt = time.Unix(int64(it.UpdateTime), 0)

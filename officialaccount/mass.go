@@ -1,6 +1,7 @@
 package officialaccount
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -16,7 +17,7 @@ import (
 // in the message.
 type MassMedia struct {
 	ID        string
-	Kind      material.Kind // news or video, the reply's type
+	Kind      material.Kind // news or video: the reply's type (the call's when the reply leaves it out)
 	CreatedAt time.Time
 }
 
@@ -67,7 +68,7 @@ func (c *Client) UploadNews(ctx context.Context, articles ...material.Article) (
 		body.Articles[i] = massArticle{Title: a.Title, ThumbMediaID: a.ThumbMediaID, Author: a.Author, Digest: a.Digest, ShowCoverPic: a.ShowCoverPic,
 			Content: a.Content, ContentSourceURL: a.ContentSourceURL, NeedOpenComment: a.NeedOpenComment, OnlyFansCanComment: a.OnlyFansCanComment}
 	}
-	m, err := c.mass(ctx, op, "/cgi-bin/media/uploadnews", body)
+	m, err := c.mass(ctx, op, "/cgi-bin/media/uploadnews", material.KindNews, body)
 	return m, c.c.Wrap(op, err)
 }
 
@@ -90,14 +91,31 @@ func (c *Client) UploadVideo(ctx context.Context, mediaID, title, description st
 		Title       string `json:"title"`
 		Description string `json:"description"`
 	}{mediaID, title, description}
-	m, err := c.mass(ctx, op, "/cgi-bin/media/uploadvideo", body)
+	m, err := c.mass(ctx, op, "/cgi-bin/media/uploadvideo", material.KindVideo, body)
 	return m, c.c.Wrap(op, err)
 }
 
-func (c *Client) mass(ctx context.Context, op, path string, body any) (MassMedia, error) {
-	var reply wire.Media
+func (c *Client) mass(ctx context.Context, op, path string, kind material.Kind, body any) (MassMedia, error) {
+	var reply massReply
 	if err := c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: path, JSON: body, Write: true}, &reply); err != nil {
 		return MassMedia{}, err
 	}
-	return MassMedia{ID: reply.MediaID, Kind: material.Kind(reply.Type), CreatedAt: reply.CreatedAt.Or(c.c.Now)}, nil
+	return MassMedia{ID: reply.MediaID, Kind: cmp.Or(material.Kind(reply.Type), kind), CreatedAt: reply.CreatedAt.Or(c.c.Now)}, nil
+}
+
+// massReply is the answer of uploadnews and uploadvideo.
+type massReply struct {
+	Type      string    `json:"type"`
+	MediaID   string    `json:"media_id"`
+	CreatedAt wire.Time `json:"created_at"`
+}
+
+// Missing tells the transport that a reply without media_id is no answer:
+// the material may have been made all the same. (These calls answer
+// media_id; a thumb_media_id is not their id.)
+func (r *massReply) Missing() string {
+	if r.MediaID == "" {
+		return "media_id"
+	}
+	return ""
 }

@@ -3,7 +3,11 @@ package officialaccount_test
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/officialaccount"
@@ -91,5 +95,47 @@ func TestUploadVideo(t *testing.T) {
 	_, err = e.c.UploadVideo(t.Context(), "no-such-video", "t", "d")
 	if !errors.Is(err, material.ErrNotFound) {
 		t.Errorf("UploadVideo(unknown id): err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestMassReplies: uploadnews and uploadvideo answer media_id; a reply
+// without it (a thumb_media_id is not their id) leaves the outcome
+// unknown, and a reply without type is of the kind the call makes.
+func TestMassReplies(t *testing.T) {
+	tests := []struct {
+		name        string
+		reply       string
+		want        officialaccount.MassMedia
+		wantUnknown bool
+	}{
+		{name: "whole", reply: `{"type":"news","media_id":"N1","created_at":1700000000}`, want: officialaccount.MassMedia{ID: "N1", Kind: material.KindNews, CreatedAt: time.Unix(1700000000, 0)}},
+		{name: "without type", reply: `{"media_id":"N1","created_at":1700000000}`, want: officialaccount.MassMedia{ID: "N1", Kind: material.KindNews, CreatedAt: time.Unix(1700000000, 0)}},
+		{name: "without created_at", reply: `{"type":"news","media_id":"N1"}`, want: officialaccount.MassMedia{ID: "N1", Kind: material.KindNews, CreatedAt: start}},
+		{name: "a thumb_media_id only", reply: `{"type":"news","thumb_media_id":"T1","created_at":1700000000}`, wantUnknown: true},
+		{name: "nothing", reply: `{"errcode":0,"errmsg":"ok"}`, wantUnknown: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, setup{})
+			e.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasSuffix(r.URL.Path, "/cgi-bin/media/uploadnews") {
+					return false
+				}
+				io.Copy(io.Discard, r.Body)
+				io.WriteString(w, tt.reply)
+				return true
+			})
+			m, err := e.c.UploadNews(t.Context(), material.Article{Title: "t", ThumbMediaID: "T", Content: "c"})
+			if tt.wantUnknown {
+				if !errors.Is(err, material.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "the reply has no media_id") {
+					t.Errorf("err = %v, want ErrOutcomeUnknown naming media_id", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff(t, "UploadNews", tt.want, m)
+		})
 	}
 }

@@ -2,7 +2,6 @@ package officialaccount
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -38,7 +37,7 @@ func (c *Client) Upload(ctx context.Context, kind material.Kind, src material.So
 func (c *Client) Download(ctx context.Context, mediaID string) (*material.Content, error) {
 	const op = "download"
 	content, err := c.downloadTemporary(ctx, op, "/cgi-bin/media/get", mediaID)
-	return content, c.c.Wrap(op, err)
+	return c.c.Content(op, content), c.c.Wrap(op, err)
 }
 
 // DownloadHDVoice streams a voice recorded with the JS-SDK (uploadVoice's
@@ -53,7 +52,7 @@ func (c *Client) DownloadHDVoice(ctx context.Context, mediaID string) (*material
 		content.Close()
 		return nil, c.c.Wrap(op, fmt.Errorf("%w: a link instead of speex bytes", errNoBytes))
 	}
-	return content, c.c.Wrap(op, err)
+	return c.c.Content(op, content), c.c.Wrap(op, err)
 }
 
 func (c *Client) downloadTemporary(ctx context.Context, op, path, mediaID string) (*material.Content, error) {
@@ -68,13 +67,25 @@ func (c *Client) downloadTemporary(ctx context.Context, op, path, mediaID string
 	if r.Content != nil {
 		return r.Content, nil
 	}
-	var v struct {
-		VideoURL string `json:"video_url"`
-	}
-	if err := json.Unmarshal(r.JSON, &v); err != nil || v.VideoURL == "" {
-		return nil, fmt.Errorf("%w: %s", errNoBytes, c.c.T.Snippet(r.JSON))
+	var v videoLink
+	if err := r.Decode(&v); err != nil {
+		return nil, err
 	}
 	return &material.Content{URL: v.VideoURL, Size: 0, Body: http.NoBody}, nil
+}
+
+// videoLink is media/get's answer for a video: a link, not bytes.
+type videoLink struct {
+	VideoURL string `json:"video_url"`
+}
+
+// Missing tells the transport that a JSON answer without video_url is
+// neither the file nor its link.
+func (v *videoLink) Missing() string {
+	if v.VideoURL == "" {
+		return "video_url"
+	}
+	return ""
 }
 
 // UploadImage uploads a JPEG or PNG image under 1 MB for article bodies and
@@ -100,6 +111,7 @@ func (c *Client) UploadImage(ctx context.Context, src material.Source) (string, 
 // page or an HTTP error status is an error, and 404 or 410 matches
 // material.ErrNotFound. The caller reads and closes the Content.
 func (c *Client) DownloadURL(ctx context.Context, link string) (*material.Content, error) {
+	const op = "download url"
 	content, err := c.c.T.DownloadLink(ctx, c.links, link)
-	return content, c.c.Wrap("download url", err)
+	return c.c.Content(op, content), c.c.Wrap(op, err)
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/wxmaterial/wxmaterial/internal/wire"
@@ -58,6 +60,12 @@ const peekLimit = 64 << 10
 // The body decides first; headers can only make the verdict stricter:
 //
 //   - an HTTP status other than 200 and 206 is an error, whatever the body;
+//   - a 206 (Partial Content) is an error unless it answers a request that
+//     carried "Range: bytes=first-last" (or "bytes=first-", resp.Request's
+//     header) with "Content-Range: bytes first-end/total", end at most last
+//     and under total, and a Content-Length, when there is one, of exactly
+//     those bytes: a fragment is never taken for the whole file. Such an
+//     error also matches ErrLength;
 //   - a body that starts (after white space) with '{' is an error when the
 //     object's top level has a non-zero or malformed errcode, whatever the
 //     Content-Type and Content-Disposition say. Without one it is a file
@@ -75,10 +83,12 @@ func Classify(resp *http.Response) BodyKind { return classify(resp).kind }
 
 // verdict is Classify's finding, with the errcode of an error envelope.
 type verdict struct {
-	kind BodyKind
-	code int  // the errcode found, when hasCode
-	has  bool // the body's top level holds an errcode
-	why  string
+	kind    BodyKind
+	code    int  // the errcode found, when has
+	has     bool // the body's top level holds an errcode
+	why     string
+	partial bool   // a 206 that does not answer the request's Range: why says how
+	whole   []byte // the whole body, when it ended within the peek
 }
 
 // peekedBody is a body Classify has looked at: the peeked bytes, then the
@@ -98,6 +108,18 @@ func classify(resp *http.Response) verdict {
 	}
 	head, rerr := peek(resp.Body)
 	v := judgeBody(resp.StatusCode, resp.Header, head, rerr == nil || rerr == io.EOF)
+	if rerr == io.EOF {
+		v.whole = head
+	}
+	if v.kind != BodyError && resp.StatusCode == http.StatusPartialContent {
+		asked := ""
+		if resp.Request != nil {
+			asked = resp.Request.Header.Get("Range")
+		}
+		if why := partialMismatch(asked, resp.Header.Get("Content-Range"), resp.ContentLength); why != "" {
+			v = verdict{kind: BodyError, why: why, partial: true, whole: v.whole}
+		}
+	}
 	rest := resp.Body
 	var r io.Reader = bytes.NewReader(head)
 	switch {
@@ -197,6 +219,65 @@ func judgeBody(status int, h http.Header, head []byte, ended bool) verdict {
 		return verdict{kind: BodyError, why: "a reply typed " + mt + " that is not a JSON object"}
 	}
 	return verdict{kind: BodyFile}
+}
+
+// partialMismatch says why a 206 reply with Content-Range contentRange and
+// Content-Length length (-1 when unknown) does not answer a request whose
+// Range header was asked ("" when it had none), or returns "" when it does.
+// The reason holds numbers only, never header text.
+func partialMismatch(asked, contentRange string, length int64) string {
+	a, b, total, rangeOK := parseContentRange(contentRange)
+	held := "a fragment"
+	if rangeOK {
+		held = fmt.Sprintf("bytes %d-%d of %d", a, b, total)
+	}
+	if asked == "" {
+		return held + ", in answer to a request for the whole file"
+	}
+	first, last, ok := parseRange(asked)
+	switch {
+	case !ok:
+		return held + ", in answer to a Range this client does not send"
+	case !rangeOK:
+		return fmt.Sprintf("no Content-Range \"bytes first-last/total\" with the bytes %d-%s asked for", first, lastText(last))
+	case a != first || (last >= 0 && b > last):
+		return fmt.Sprintf("%s, in answer to a request for bytes %d-%s", held, first, lastText(last))
+	case length >= 0 && length != b-a+1:
+		return fmt.Sprintf("%s with a Content-Length of %d", held, length)
+	}
+	return ""
+}
+
+// parseRange parses a Range header of one range, "bytes=first-last" or
+// "bytes=first-" (last is then -1), the ones this package sends.
+func parseRange(h string) (first, last int64, ok bool) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
+	if !found {
+		return 0, 0, false
+	}
+	fs, ls, found := strings.Cut(spec, "-")
+	if !found {
+		return 0, 0, false
+	}
+	first, err := strconv.ParseInt(fs, 10, 64)
+	if err != nil || first < 0 {
+		return 0, 0, false
+	}
+	if ls == "" {
+		return first, -1, true
+	}
+	last, err = strconv.ParseInt(ls, 10, 64)
+	if err != nil || last < first {
+		return 0, 0, false
+	}
+	return first, last, true
+}
+
+func lastText(last int64) string {
+	if last < 0 {
+		return ""
+	}
+	return strconv.FormatInt(last, 10)
 }
 
 func mediaType(ct string) string {

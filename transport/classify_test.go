@@ -23,6 +23,7 @@ func response(status int, body string, header ...string) *http.Response {
 const (
 	ct  = "Content-Type"
 	cd  = "Content-Disposition"
+	cr  = "Content-Range"
 	att = `attachment; filename="a.bin"`
 )
 
@@ -31,6 +32,7 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name   string
 		status int
+		asked  string // the request's Range header
 		header []string
 		body   string
 		want   transport.BodyKind
@@ -62,7 +64,9 @@ func TestClassify(t *testing.T) {
 		{name: "JPEG", status: 200, header: []string{ct, "image/jpeg", cd, att}, body: "\xff\xd8\xff\xe0", want: transport.BodyFile},
 		{name: "bytes without headers", status: 200, body: "GIF89a", want: transport.BodyFile},
 		{name: "speex", status: 200, header: []string{ct, "voice/speex"}, body: "Speex   ", want: transport.BodyFile},
-		{name: "206 chunk", status: 206, header: []string{ct, "video/mp4"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyFile},
+		{name: "206 chunk", status: 206, asked: "bytes=0-7", header: []string{ct, "video/mp4", cr, "bytes 0-7/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyFile},
+		{name: "206 chunk at the end of the file", status: 206, asked: "bytes=92-199", header: []string{ct, "video/mp4", cr, "bytes 92-99/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyFile},
+		{name: "206 to an open Range", status: 206, asked: "bytes=92-", header: []string{cr, "bytes 92-99/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyFile},
 		{name: "HTML file with a name", status: 200, header: []string{ct, "text/html", cd, `attachment; filename="a.html"`}, body: "<html></html>", want: transport.BodyFile},
 		{name: "text file with a name", status: 200, header: []string{ct, "text/plain", cd, att}, body: "hello", want: transport.BodyFile},
 		// Error pages and other non-files.
@@ -75,10 +79,24 @@ func TestClassify(t *testing.T) {
 		{name: "HTTP 404 with bytes", status: 404, header: []string{ct, "image/jpeg", cd, att}, body: "\xff\xd8", want: transport.BodyError},
 		{name: "HTTP 302", status: 302, header: []string{"Location", "http://evil/"}, body: "", want: transport.BodyError},
 		{name: "HTTP 500", status: 500, body: "oops", want: transport.BodyError},
+		// A 206 must answer the Range asked.
+		{name: "206 to a request for the whole file", status: 206, header: []string{ct, "image/jpeg", cd, att, cr, "bytes 0-7/100000"}, body: "\xff\xd8\xff\xe0abcd", want: transport.BodyError},
+		{name: "206 of the whole file to a request for it", status: 206, header: []string{ct, "image/jpeg", cr, "bytes 0-7/8"}, body: "\xff\xd8\xff\xe0abcd", want: transport.BodyError},
+		{name: "206 without Content-Range", status: 206, asked: "bytes=0-7", header: []string{ct, "video/mp4"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyError},
+		{name: "206 with a malformed Content-Range", status: 206, asked: "bytes=0-7", header: []string{cr, "bytes 0-7/*"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyError},
+		{name: "206 from another first byte", status: 206, asked: "bytes=8-15", header: []string{cr, "bytes 0-7/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyError},
+		{name: "206 past the last byte asked", status: 206, asked: "bytes=0-3", header: []string{cr, "bytes 0-7/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyError},
+		{name: "206 with a Content-Length of other bytes", status: 206, asked: "bytes=0-99", header: []string{cr, "bytes 0-99/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyError},
+		{name: "206 to a suffix Range", status: 206, asked: "bytes=-8", header: []string{cr, "bytes 92-99/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyError},
+		{name: "206 to two ranges", status: 206, asked: "bytes=0-3,4-7", header: []string{cr, "bytes 0-7/100"}, body: "\x00\x00\x00\x18ftyp", want: transport.BodyError},
+		{name: "206 holding an errcode", status: 206, asked: "bytes=0-44", header: []string{cr, "bytes 0-44/100"}, body: errcode, want: transport.BodyError},
 	}
 	for _, tt := range tests {
 		for _, oneByte := range []bool{false, true} {
 			resp := response(tt.status, tt.body, tt.header...)
+			if tt.asked != "" {
+				resp.Request = &http.Request{Header: http.Header{"Range": {tt.asked}}}
+			}
 			if oneByte {
 				resp.Body = io.NopCloser(iotest.OneByteReader(strings.NewReader(tt.body)))
 			}

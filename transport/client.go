@@ -164,10 +164,12 @@ type Request struct {
 	// Write marks a call that changes state on the server. It is sent
 	// again only when the platform provably did not act on it: an HTTP 200
 	// reply with a rejected-token errcode (replayed once with a new token)
-	// or a busy errcode (-1, 45011, 45033), or no connection obtained for
-	// it. Once a connection was obtained, any other failure ends the call;
-	// when the whole request had left this side, its error matches
-	// material.ErrOutcomeUnknown (see the package documentation).
+	// or a busy errcode (-1, 45011, 45033), in a body that is exactly one
+	// JSON object with one top-level errcode, a JSON integer; or no
+	// connection obtained for it. Once a connection was obtained, any
+	// other failure ends the call; when the whole request had left this
+	// side, its error matches material.ErrOutcomeUnknown (see the package
+	// documentation).
 	Write bool
 }
 
@@ -176,10 +178,14 @@ type Request struct {
 func (r *Request) endpoint() string { return strings.TrimPrefix(r.Path, "/") }
 
 // Required is implemented by a reply type that knows what a successful
-// reply must hold. Do calls Missing after decoding a success into it; a
-// non-empty result names what is missing (e.g. "media_id") and fails the
-// call. For a write, that error matches material.ErrOutcomeUnknown: a
-// reply without the new item's id does not mean the item was not made.
+// reply must hold. Do (and Reply.Decode) call Missing after decoding a
+// success into it; a non-empty result names what is missing (e.g.
+// "media_id", or "total_count, item") and fails the call with a
+// *material.APIError that says so. For a write, that error matches
+// material.ErrOutcomeUnknown: a reply without the new item's id does not
+// mean the item was not made. A read is not sent again: the server
+// answered in full, and a retry is for a reply that did not come (see
+// RetryPolicy).
 type Required interface {
 	Missing() string
 }
@@ -197,25 +203,33 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) error {
 				return &untrustedReply{}
 			}
 		}
-		if out != nil {
-			if err := json.Unmarshal(body, out); err != nil {
-				return &material.APIError{Platform: c.platform, Op: cl.op, HTTPStatus: resp.StatusCode,
-					Message: "the reply does not decode: " + redact.Snippet(err.Error(), c.secrets)}
-			}
-			if r, ok := out.(Required); ok {
-				if m := r.Missing(); m != "" {
-					return &material.APIError{Platform: c.platform, Op: cl.op, HTTPStatus: resp.StatusCode,
-						Message: "the reply has no " + m + ": " + redact.Snippet(body, c.secrets)}
-				}
-			}
-		}
-		return nil
+		return c.decodeInto(cl.op, resp.StatusCode, body, out)
 	})
 	if err == nil {
 		resp.Body.Close()
 	}
 	cl.observeCall(ctx, err)
 	return err
+}
+
+// decodeInto decodes a success reply's body into out (if not nil) and, when
+// out implements Required, checks that it holds what every success holds.
+// Either failure is a *material.APIError naming what is wrong.
+func (c *Client) decodeInto(op string, status int, body []byte, out any) error {
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &material.APIError{Platform: c.platform, Op: op, HTTPStatus: status,
+			Message: "the reply does not decode: " + redact.Snippet(err.Error(), c.secrets)}
+	}
+	if r, ok := out.(Required); ok {
+		if m := r.Missing(); m != "" {
+			return &material.APIError{Platform: c.platform, Op: op, HTTPStatus: status,
+				Message: "the reply has no " + m + ": " + redact.Snippet(body, c.secrets)}
+		}
+	}
+	return nil
 }
 
 // newCall makes the state of a call of req.
@@ -342,20 +356,24 @@ func (c *Client) finalError(ctx context.Context, cl *call, err error) error {
 	}
 	var apiErr *material.APIError
 	if errors.As(err, &apiErr) {
-		if apiErr.TokenRejected() && !cl.replayable {
+		if apiErr.TokenRejected() && !cl.replayable && !o.unknown {
 			return fmt.Errorf("%w; the request was not replayed with a new token because %w", apiErr, material.ErrNotReplayable)
+		}
+		var partial *partialError
+		if errors.As(err, &partial) {
+			return partial // a read's: never an unknown outcome
 		}
 		return unknown(apiErr, "the request was sent in full and the reply is not the platform's verdict")
 	}
 	var te *tokenError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(err, c.secrets))
+		return fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(redact.WithoutURL(err), c.secrets))
 	}
 	var ut *untrustedReply
 	if errors.As(err, &ut) {
 		return unknown(fmt.Errorf("%s: %w", cl.op, err), "a server claimed to have acted")
 	}
-	return unknown(fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(err, c.secrets)),
+	return unknown(fmt.Errorf("%s: %w", cl.op, redact.ErrorWith(redact.WithoutURL(err), c.secrets)),
 		"the request was sent in full before the failure")
 }
 

@@ -81,18 +81,27 @@ func (e tooLongError) Error() string {
 
 // decodeJSON is the one decoder of JSON replies: it reads the body (at most
 // MaxJSON bytes) and turns an error reply (a non-zero or malformed errcode,
-// an HTTP status other than 200 and 206, a body that is not one JSON
-// object) into a *material.APIError. A reply without errcode, or with
-// errcode 0, is a success; its bytes are returned. A reply that cannot be
-// read in full is an error that is not an APIError.
+// an HTTP status other than 200, a body that is not one JSON object) into a
+// *material.APIError. A reply without errcode, or with errcode 0, is a
+// success; its bytes are returned. A reply that cannot be read in full is
+// an error that is not an APIError. A reply with another status than 200
+// is an error whatever it holds: at most its first 64 KiB are read, to
+// find an errcode and an excerpt.
 func (c *Client) decodeJSON(op string, resp *http.Response) ([]byte, error) {
+	if resp.StatusCode != http.StatusOK {
+		why := ""
+		if resp.StatusCode == http.StatusPartialContent {
+			why = "a JSON reply in parts (HTTP 206)"
+		}
+		return nil, c.replyError(op, resp, why)
+	}
 	defer resp.Body.Close()
 	body, err := readCapped(resp.Body, resp.ContentLength, MaxJSON)
 	if err != nil {
 		if _, ok := err.(tooLongError); ok {
 			return nil, &material.APIError{Platform: c.platform, Op: op, HTTPStatus: resp.StatusCode, Message: err.Error()}
 		}
-		return nil, fmt.Errorf("%s %s: read the reply: %w", c.platform, op, err)
+		return nil, fmt.Errorf("read the reply: %w", err) // the caller names the endpoint
 	}
 	return c.judgeJSON(op, resp, body, "")
 }
@@ -104,7 +113,7 @@ func (c *Client) replyError(op string, resp *http.Response, why string) error {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, peekLimit))
 	if err != nil && len(body) == 0 {
-		return fmt.Errorf("%s %s: read the reply: %w", c.platform, op, err)
+		return fmt.Errorf("read the reply: %w", err) // the caller names the endpoint
 	}
 	_, err = c.judgeJSON(op, resp, body, why)
 	if err == nil { // cannot happen: Classify found an error
@@ -153,7 +162,8 @@ func (c *Client) statusError(op string, resp *http.Response, body []byte) *mater
 	return e
 }
 
-// Snippet returns reply text fit for an error message: scrubbed of every
-// token and secret this client holds or held, made printable and cut short
-// (see Config.Secrets).
+// Snippet returns reply text fit for an error message: decoded as a reader
+// would read it, scrubbed of every token and secret this client holds or
+// held (whole, or any run of 12 bytes of one), made printable and cut
+// short (see Config.Secrets).
 func (c *Client) Snippet(text []byte) string { return redact.Snippet(text, c.secrets) }

@@ -48,10 +48,14 @@
 // into a *material.APIError, which matches the material sentinels with
 // errors.Is. A call whose context ends returns an error matching the
 // context's. Reply text that goes into an error (an errmsg, a snippet of a
-// page, a header) is cut short and scrubbed of Config.Secrets and of every
-// token the client has sent, whatever the reply's type or size. JSON
+// page, a header) is shown decoded (JSON \u escapes, HTML character
+// references, URL escapes), cut short, and scrubbed of Config.Secrets and
+// of every token the client has sent, whole or any run of 12 bytes of one
+// in any letter case, whatever the reply's type or size. JSON
 // replies are read up to MaxJSON bytes; a longer one is an error and is
-// never held whole.
+// never held whole. A reply to a JSON call (Do) with another status than
+// 200 is an error whatever it holds, and at most its first 64 KiB are
+// read.
 //
 // # Writes
 //
@@ -59,18 +63,22 @@
 // platform provably did not act on it: an HTTP 200 reply whose errcode
 // says so (a rejected token, 40001, 40014 or 42001, replayed once with a
 // new token; busy, -1, 45011 on the Official Account or 45033 on WeCom, by
-// the retry policy), or no connection obtained for it (net/http/httptrace
-// tells: a failed DNS look-up, dial, refusal, proxy or TLS handshake), or
-// no token could be fetched. Once a connection was obtained, any other
-// failure ends the call, and when the whole request had left this side the
-// error matches material.ErrOutcomeUnknown: it may have been applied. That
+// the retry policy) in a body that is exactly one JSON object with exactly
+// one top-level errcode, a JSON integer; or no connection obtained for it
+// (net/http/httptrace tells: a failed DNS look-up, dial, refusal, proxy or
+// TLS handshake); or no token could be fetched. Once a connection was
+// obtained, any other failure ends the call, and when the whole request
+// had left this side the error matches material.ErrOutcomeUnknown: it may
+// have been applied. That
 // covers a dropped connection, a reply cut off or unreadable or too long, a
 // reply that is not JSON (an HTML page with status 200), any HTTP status
 // other than 200 (5xx, 429, redirects), a success without the field the
 // call needs (see Required), a success answered before the whole body was
-// sent, and a context that ended while the reply was awaited. An errcode
-// in an HTTP 200 reply is the platform's verdict: a definite failure. The
-// decisions live in one place, writes.go.
+// sent, an errcode that is not the platform's plain word (a string, a
+// fraction, a key given twice, bytes after the object), and a context
+// that ended while the reply was awaited. An errcode in an HTTP 200 reply
+// that is the platform's plain word is its verdict: a definite failure.
+// The decisions live in one place, writes.go.
 //
 // # Bodies
 //

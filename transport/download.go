@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -26,7 +27,24 @@ type Reply struct {
 	// reads and closes it. It is streamed: nothing is buffered.
 	Content *material.Content
 
-	secrets *redact.Set // for reply text that goes into an error
+	c  *Client // for Decode's errors
+	op string
+}
+
+// Decode decodes the JSON document of the reply into out as Do decodes a
+// reply: a document that does not decode into out, or that lacks what out
+// requires when out implements Required, is a *material.APIError that
+// names what is wrong. A reply that holds a file, not JSON, is an error
+// too.
+func (r *Reply) Decode(out any) error {
+	if r.JSON == nil {
+		return fmt.Errorf("%s: the reply is a file, not a JSON document", r.op)
+	}
+	c := r.c
+	if c == nil { // a Reply made elsewhere than Download
+		c = &Client{}
+	}
+	return c.decodeInto(r.op, r.StatusCode, r.JSON, out)
 }
 
 // Download sends req and returns the reply without buffering a file:
@@ -50,13 +68,13 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 			doc, err = c.decodeJSON(cl.op, resp)
 			return err
 		}
-		return c.replyError(cl.op, resp, v.why)
+		return c.refusal(cl.op, resp, v)
 	})
 	if err != nil {
 		cl.observeCall(ctx, err)
 		return nil, err
 	}
-	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header, secrets: c.secrets}
+	r := &Reply{StatusCode: resp.StatusCode, Header: resp.Header, c: c, op: cl.op}
 	if kind == BodyJSON {
 		resp.Body.Close()
 		r.JSON = doc
@@ -69,6 +87,26 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	return r, nil
 }
+
+// refusal is the error of a reply Classify did not call a file: a 206
+// that does not answer the request (a *material.APIError that also
+// matches ErrLength, the fragment left unread), or the error reply as
+// replyError reads it.
+func (c *Client) refusal(op string, resp *http.Response, v verdict) error {
+	if v.partial {
+		resp.Body.Close()
+		return &partialError{&material.APIError{Platform: c.platform, Op: op, HTTPStatus: resp.StatusCode, Message: v.why}}
+	}
+	return c.replyError(op, resp, v.why)
+}
+
+// partialError is a 206 reply that does not answer the request: a
+// fragment is not the file. It is a *material.APIError and matches
+// ErrLength.
+type partialError struct{ *material.APIError }
+
+func (e *partialError) Unwrap() error        { return e.APIError }
+func (e *partialError) Is(target error) bool { return target == ErrLength }
 
 func contentOf(resp *http.Response) *material.Content {
 	return &material.Content{
@@ -115,21 +153,22 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 	op := "GET " + u.Host + u.Path
 	resp, err := hc.Do(req)
 	if err != nil {
-		if ue, ok := err.(*url.Error); ok {
-			err = ue.Err // its message repeats the whole link
-		}
-		return nil, fmt.Errorf("%s: %w", op, redact.ErrorWith(err, secrets))
+		// A *url.Error's message repeats the whole link.
+		return nil, fmt.Errorf("%s: %w", op, redact.ErrorWith(redact.WithoutURL(err), secrets))
 	}
 	v := classify(resp)
 	if v.kind == BodyFile {
 		return contentOf(resp), nil
 	}
 	c := &Client{platform: platform, secrets: secrets}
-	why := v.why
 	if v.kind == BodyJSON {
-		why = "a JSON document, not a file"
+		v.why = "a JSON document, not a file"
 	}
-	err = c.replyError(op, resp, why)
+	err = c.refusal(op, resp, v)
+	var apiErr *material.APIError
+	if !errors.As(err, &apiErr) {
+		err = fmt.Errorf("%s: %w", op, err) // an APIError names op itself
+	}
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
 		err = fmt.Errorf("%w: %w", err, material.ErrNotFound)
 	}

@@ -135,3 +135,13 @@ func contains(haystack string, needles ...string) string {
 	}
 	return ""
 }
+
+// doOrDownload sends req with Do, or with Download when download is set,
+// and returns the error.
+func doOrDownload(ctx context.Context, c *transport.Client, req *transport.Request, download bool) error {
+	if download {
+		_, err := c.Download(ctx, req)
+		return err
+	}
+	return c.Do(ctx, req, nil)
+}

@@ -213,12 +213,7 @@ func TestRedirectsNotFollowed(t *testing.T) {
 					http.Redirect(w, r, target.URL+"/steal?"+r.URL.RawQuery, status)
 				}), func(cfg *transport.Config) { cfg.HTTPClient = &http.Client{} })
 				req := &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/material/add_material", JSON: map[string]string{"k": "v"}, Write: !download}
-				var err error
-				if download {
-					_, err = c.Download(t.Context(), req)
-				} else {
-					err = c.Do(t.Context(), req, nil)
-				}
+				err := doOrDownload(t.Context(), c, req, download)
 				var apiErr *material.APIError
 				if !errors.As(err, &apiErr) || apiErr.HTTPStatus != status {
 					t.Fatalf("err = %v, want an APIError with HTTP %d", err, status)

@@ -3,9 +3,11 @@ package transport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -164,6 +166,60 @@ func TestClassOf(t *testing.T) {
 	for _, tt := range tests {
 		if got := transport.ClassOf(tt.err); got != tt.want {
 			t.Errorf("%s: ClassOf = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestErrorStatusBodiesReadLittle: a reply with an error status is an error
+// whatever it holds; each attempt reads at most 64 KiB of it (enough for an
+// errcode and an excerpt), however long it is, on a JSON call and on a
+// download alike.
+func TestErrorStatusBodiesReadLittle(t *testing.T) {
+	const long = 4 << 20
+	tests := []struct {
+		name         string
+		status       int
+		first        string // the body's first bytes; long bytes follow
+		wantAttempts int
+	}{
+		{name: "500 page", status: 500, first: "<html>", wantAttempts: 4},
+		{name: "502 JSON-like", status: 502, first: `{"message":"`, wantAttempts: 4},
+		{name: "503 text", status: 503, first: "busy ", wantAttempts: 4},
+		{name: "404 page", status: 404, first: "<html>", wantAttempts: 1},
+	}
+	for _, tt := range tests {
+		for _, download := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/download=%v", tt.name, download), func(t *testing.T) {
+				c, rec, _ := observed(t, material.WeCom, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(tt.status) // no Content-Length: chunked
+					io.WriteString(w, tt.first)
+					chunk := strings.Repeat("a", 32<<10)
+					for n := 0; n < long; n += len(chunk) {
+						if _, err := io.WriteString(w, chunk); err != nil {
+							return
+						}
+					}
+				}))
+				req := &transport.Request{Path: "/cgi-bin/x"}
+				err := doOrDownload(t.Context(), c, req, download)
+				var apiErr *material.APIError
+				if !errors.As(err, &apiErr) || apiErr.HTTPStatus != tt.status {
+					t.Fatalf("err = %v, want an APIError with HTTP %d", err, tt.status)
+				}
+				attempts := 0
+				for _, e := range rec.all() {
+					if e.Kind != transport.EventAttempt {
+						continue
+					}
+					attempts++
+					if e.BytesReceived > 64<<10 {
+						t.Errorf("attempt %d read %d bytes of the reply, over 64 KiB", e.Attempt, e.BytesReceived)
+					}
+				}
+				if attempts != tt.wantAttempts {
+					t.Errorf("%d attempts, want %d", attempts, tt.wantAttempts)
+				}
+			})
 		}
 	}
 }

@@ -350,3 +350,30 @@ func TestDownloadRangesFirstChunkError(t *testing.T) {
 		t.Errorf("DownloadRanges: err = %v, want 40007 matching material.ErrNotFound", err)
 	}
 }
+
+// TestResumeStopsOnAContextError: a transfer whose read fails with a
+// context's error ends with that error, never resumed, even when the
+// context handed to the reader is not cancelled yet (a deadline cuts the
+// read off a moment before the reader's own context learns of it).
+func TestResumeStopsOnAContextError(t *testing.T) {
+	for _, cause := range []error{context.DeadlineExceeded, context.Canceled} {
+		t.Run(cause.Error(), func(t *testing.T) {
+			fetched := 0
+			fetch := func(ctx context.Context, first, last int64) (*transport.Reply, error) {
+				fetched++
+				return nil, errors.New("a resumption was attempted")
+			}
+			body := io.NopCloser(io.MultiReader(strings.NewReader("abcd"), errorReader{cause}))
+			content := transport.Resume(t.Context(), &material.Content{Size: 1000, Body: body}, fetch, transport.RangeOptions{})
+			got, err := io.ReadAll(content)
+			content.Close()
+			if !errors.Is(err, cause) || string(got) != "abcd" || fetched != 0 {
+				t.Errorf("read %q, err %v after %d fetches; want abcd, %v and no fetch", got, err, fetched, cause)
+			}
+		})
+	}
+}
+
+type errorReader struct{ err error }
+
+func (e errorReader) Read([]byte) (int, error) { return 0, e.err }

@@ -16,7 +16,10 @@ import (
 // RetryPolicy says how often and how patiently a call is retried.
 //
 // Reads are retried on connection errors, replies cut off, HTTP 429 and
-// 5xx, and the platforms' busy and rate-limit codes (-1, 45011, 45033).
+// 5xx, and the platforms' busy and rate-limit codes (-1, 45011, 45033);
+// not on a reply that came whole and is wrong (not JSON, without a field
+// every success holds, a 206 that does not answer the request): another
+// attempt would be answered the same way.
 // Writes are retried only when the platform provably did not act: those
 // codes in an HTTP 200 reply, or no connection obtained for the request
 // (HTTP 429 and 5xx to a write are not retried); and only when their body
@@ -30,9 +33,9 @@ type RetryPolicy struct {
 
 // Default retry settings.
 const (
-	DefaultMaxAttempts = 4
-	DefaultMinDelay    = 500 * time.Millisecond
-	DefaultMaxDelay    = 8 * time.Second
+	DefaultMaxAttempts = poll.DefaultAttempts
+	DefaultMinDelay    = poll.DefaultMinDelay
+	DefaultMaxDelay    = poll.DefaultMaxDelay
 )
 
 func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
@@ -57,12 +60,7 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 // backoff is exponential from MinDelay, capped at MaxDelay, with jitter
 // (a random point in the upper half), and honours Retry-After on 429/503.
 func (p RetryPolicy) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			return min(time.Duration(s)*time.Second, hi)
-		}
-	}
-	return poll.Backoff(lo, hi, attempt)
+	return poll.RetryDelay(lo, hi, attempt, resp)
 }
 
 // checkRetry is go-retryablehttp's CheckRetry. It is asked once with the

@@ -36,6 +36,7 @@ type call struct {
 	conn    bool    // ...and got a connection (httptrace GotConn): bytes may have reached the server
 	done    bool    // the current send's whole body left this side
 	local   error   // reading the current send's body failed on this side
+	decl    decline // what the current send's reply said (declined), when one came
 	handled bool    // the response handler has judged the current attempt's reply
 	last    outcome // judge's verdict on the last attempt
 
@@ -76,13 +77,13 @@ func (c *call) startAttempt(n int) {
 }
 
 // begin starts a new send of req and returns a copy of it that reports to
-// c: a connection obtained (httptrace) and the body leaving this side in
-// full, or failing to be read.
-func (c *call) begin(req *http.Request) *http.Request {
+// c (a connection obtained (httptrace) and the body leaving this side in
+// full, or failing to be read), and the send's number.
+func (c *call) begin(req *http.Request) (*http.Request, int) {
 	c.mu.Lock()
 	c.send++
 	n := c.send
-	c.traced, c.conn, c.local = false, false, nil
+	c.traced, c.conn, c.local, c.decl = false, false, nil, notDeclined
 	c.done = req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0
 	c.mu.Unlock()
 
@@ -105,7 +106,7 @@ func (c *call) begin(req *http.Request) *http.Request {
 			}
 		}
 	}
-	return out
+	return out, n
 }
 
 // mark runs f under the lock if send n is still the current one.
@@ -122,8 +123,11 @@ func (c *call) attempt(platform material.Platform, replied bool, err error) atte
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return attempt{platform: platform, write: c.write, connected: c.conn, traced: c.traced,
-		replied: replied, complete: c.done, local: c.local != nil, err: err}
+		replied: replied, complete: c.done, local: c.local != nil, declined: c.decl, err: err}
 }
+
+// setDeclined records what the reply to send n said.
+func (c *call) setDeclined(n int, d decline) { c.mark(n, func() { c.decl = d }) }
 
 func (c *call) setOutcome(o outcome) {
 	c.mu.Lock()

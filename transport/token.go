@@ -47,7 +47,8 @@ func (e *tokenError) Unwrap() error { return e.err }
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Host != t.host {
-		return t.send(req, "")
+		resp, _, err := t.send(req, "")
+		return resp, err
 	}
 	ctx := req.Context()
 	tok, err := t.tokens.Token(ctx)
@@ -55,13 +56,9 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, &tokenError{err}
 	}
-	resp, err := t.send(req, tok)
-	if err != nil {
-		return nil, err
-	}
-	v := classify(resp)
-	if !v.has || declined(t.platform, resp.StatusCode, v.code) != tokenRejected {
-		return resp, nil
+	resp, d, err := t.sendJudged(req, tok)
+	if err != nil || d != tokenRejected {
+		return resp, err
 	}
 	// The platform refused this token: it did not act on the request.
 	if err := t.tokens.Invalidate(ctx, tok); err != nil {
@@ -91,16 +88,33 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	replay := req.Clone(ctx)
 	replay.Body = body
-	return t.send(replay, newTok)
+	resp, _, err = t.sendJudged(replay, newTok)
+	return resp, err
+}
+
+// sendJudged sends req with tok, classifies the reply (Classify) and tells
+// the call what the reply said about the request (declined).
+func (t *tokenTransport) sendJudged(req *http.Request, tok string) (*http.Response, decline, error) {
+	resp, n, err := t.send(req, tok)
+	if err != nil {
+		return resp, notDeclined, err
+	}
+	d := declined(t.platform, resp.StatusCode, classify(resp).whole)
+	if c := callFrom(req.Context()); c != nil {
+		c.setDeclined(n, d)
+	}
+	return resp, d, nil
 }
 
 // send adds tok to a clone of req and sends it, with the call told what
-// becomes of it (a connection obtained, the body sent in full).
-func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, error) {
+// becomes of it (a connection obtained, the body sent in full); it returns
+// the send's number (0 outside a call).
+func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, int, error) {
 	out := req.Clone(req.Context())
+	n := 0
 	c := callFrom(req.Context())
 	if c != nil {
-		out = c.begin(req)
+		out, n = c.begin(req)
 	}
 	if tok != "" {
 		t.secrets.AddToken(tok)
@@ -115,7 +129,7 @@ func (t *tokenTransport) send(req *http.Request, tok string) (*http.Response, er
 			resp.Body = &countedBody{rc: resp.Body, c: c}
 		}
 	}
-	return resp, err
+	return resp, n, err
 }
 
 func closeBody(req *http.Request) {

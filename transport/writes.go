@@ -3,11 +3,12 @@ package transport
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
 
+	"github.com/wxmaterial/wxmaterial/internal/poll"
+	"github.com/wxmaterial/wxmaterial/internal/wire"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -24,7 +25,8 @@ import (
 //   - it answered HTTP 200 with an errcode that says so: a rejected token
 //     (40001, 40014, 42001; the token transport replays once with a new
 //     token) or "busy, try later" (-1 on both platforms, 45011 on the
-//     Official Account, 45033 on WeCom);
+//     Official Account, 45033 on WeCom), in a body that is exactly one
+//     JSON object with one top-level errcode, a JSON integer (declined);
 //   - the request never went out: no connection was obtained for it (a
 //     failed DNS look-up, dial, refusal, proxy or TLS handshake), or the
 //     access token could not be fetched.
@@ -36,26 +38,38 @@ import (
 // too long), a success reply without the field the call needs (media_id,
 // url, jobid), any HTTP status other than 200 (5xx, 429 and redirects
 // included), a dropped connection, a context that ended while the reply
-// was awaited. An errcode in an HTTP 200 reply is the platform's verdict:
-// a definite failure. A request whose body never left this side in full
+// was awaited, and an errcode in a reply that is not the platform's plain
+// word (a string, a fraction, a key given twice, bytes after the object).
+// An errcode in an HTTP 200 reply that is (declined) is the platform's
+// verdict: a definite failure. A request whose body never left this side in full
 // cannot have been acted on: its failure does not match ErrOutcomeUnknown,
 // and it is not sent again either.
 
-// decline is what an HTTP 200 errcode reply says about the request.
+// decline is what a reply says about the request.
 type decline int
 
 const (
-	notDeclined   decline = iota // the platform acted, or failed while acting, or did not say
+	notDeclined   decline = iota // the platform acted, or failed while acting, or did not say: not a verdict
+	failed                       // a verdict: a definite failure, the request not acted on (45009, 40007, ...)
 	tokenRejected                // 40001, 40014, 42001: a new token fixes it
 	busy                         // -1, 45011 (Official Account), 45033 (WeCom): try again later
 )
 
 // declined answers "did the platform say it did not act on the request?"
-// from a reply's HTTP status and errcode. Only an errcode in an HTTP 200
-// reply is the platform's word: the same code in a 5xx page may come from a
-// gateway that gave up while the platform was acting.
-func declined(platform material.Platform, status, code int) decline {
-	if status != http.StatusOK || code == 0 {
+// from a reply's HTTP status and its whole body. Only the platform's plain
+// word says so: an HTTP 200 reply whose body is exactly one valid JSON
+// object with exactly one top-level errcode key, whose value is a JSON
+// integer other than 0 (wire.Verdict). Anything else is not a verdict: the
+// same code in a 5xx page may come from a gateway that gave up while the
+// platform was acting, and an errcode as a string, a fraction, twice, or
+// followed by more bytes is not what the platform sends. body is nil when
+// the reply was not read to its end.
+func declined(platform material.Platform, status int, body []byte) decline {
+	if status != http.StatusOK {
+		return notDeclined
+	}
+	code, ok := wire.Verdict(body)
+	if !ok || code == 0 {
 		return notDeclined
 	}
 	e := &material.APIError{Platform: platform, Code: code, HTTPStatus: status}
@@ -65,7 +79,7 @@ func declined(platform material.Platform, status, code int) decline {
 	case e.Retryable():
 		return busy
 	}
-	return notDeclined
+	return failed
 }
 
 // attempt is what one attempt of a call came to, as far as the question
@@ -87,7 +101,9 @@ type attempt struct {
 	complete bool
 	// local: reading the request body failed on this side.
 	local bool
-	err   error
+	// declined is what the reply, if one came, said (see declined).
+	declined decline
+	err      error
 }
 
 // outcome is judge's answer.
@@ -122,14 +138,13 @@ func judge(a attempt) outcome {
 		if !a.write {
 			return outcome{again: apiErr.Retryable()}
 		}
-		switch declined(a.platform, apiErr.HTTPStatus, apiErr.Code) {
+		switch a.declined {
 		case busy:
 			return outcome{again: true}
-		case tokenRejected:
-			return outcome{} // already replayed once, or not replayable
-		}
-		if apiErr.HTTPStatus == http.StatusOK && apiErr.Code != 0 {
-			return outcome{} // the platform's verdict
+		case tokenRejected: // already replayed once, or not replayable
+			return outcome{}
+		case failed: // the platform's verdict
+			return outcome{}
 		}
 		return outcome{unknown: a.complete}
 	}
@@ -170,18 +185,8 @@ func tlsHandshake(err error) bool {
 	return permanent(err) || errors.As(err, &rec) || errors.As(err, &alert)
 }
 
-// permanent reports transport errors that another attempt cannot fix: a
-// certificate that does not verify, a peer that does not speak TLS.
-func permanent(err error) bool {
-	var (
-		verr  *tls.CertificateVerificationError
-		uaerr x509.UnknownAuthorityError
-		herr  x509.HostnameError
-		cerr  x509.CertificateInvalidError
-		rerr  tls.RecordHeaderError
-	)
-	return errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &herr) || errors.As(err, &cerr) || errors.As(err, &rerr)
-}
+// permanent reports transport errors that another attempt cannot fix.
+func permanent(err error) bool { return poll.Permanent(err) }
 
 // untrustedReply is a success reply to a write that arrived before the
 // whole request had left this side: no platform acts on a request it has

@@ -23,28 +23,51 @@ func TestDeclined(t *testing.T) {
 		name     string
 		platform material.Platform
 		status   int
-		code     int
+		body     string
 		want     decline
 	}{
-		{name: "OA 40001", platform: oa, status: 200, code: 40001, want: tokenRejected},
-		{name: "WeCom 40014", platform: wc, status: 200, code: 40014, want: tokenRejected},
-		{name: "OA 42001", platform: oa, status: 200, code: 42001, want: tokenRejected},
-		{name: "OA -1", platform: oa, status: 200, code: -1, want: busy},
-		{name: "WeCom -1", platform: wc, status: 200, code: -1, want: busy},
-		{name: "OA 45011", platform: oa, status: 200, code: 45011, want: busy},
-		{name: "WeCom 45033", platform: wc, status: 200, code: 45033, want: busy},
-		{name: "daily quota is a verdict", platform: oa, status: 200, code: 45009, want: notDeclined},
-		{name: "not found is a verdict", platform: wc, status: 200, code: 40007, want: notDeclined},
-		{name: "no errcode", platform: oa, status: 200, code: 0, want: notDeclined},
-		{name: "-1 in a 502 page is a gateway's", platform: oa, status: 502, code: -1, want: notDeclined},
-		{name: "42001 in a 401", platform: wc, status: 401, code: 42001, want: notDeclined},
-		{name: "HTTP 429 has no errcode", platform: wc, status: 429, code: 0, want: notDeclined},
-		{name: "206 is not the platform's error reply", platform: wc, status: 206, code: -1, want: notDeclined},
+		{name: "OA 40001", platform: oa, status: 200, body: `{"errcode":40001,"errmsg":"invalid credential"}`, want: tokenRejected},
+		{name: "WeCom 40014", platform: wc, status: 200, body: `{"errcode":40014,"errmsg":"invalid access_token"}`, want: tokenRejected},
+		{name: "OA 42001", platform: oa, status: 200, body: `{"errcode":42001}`, want: tokenRejected},
+		{name: "OA -1", platform: oa, status: 200, body: `{"errcode":-1,"errmsg":"system error"}`, want: busy},
+		{name: "WeCom -1 with white space around", platform: wc, status: 200, body: "\n { \"errcode\" : -1 } \r\n", want: busy},
+		{name: "OA 45011", platform: oa, status: 200, body: `{"errcode":45011,"errmsg":"api minute-quota reach limit"}`, want: busy},
+		{name: "WeCom 45033", platform: wc, status: 200, body: `{"errcode":45033,"errmsg":"api concurrent out of limit"}`, want: busy},
+		{name: "45011 is not WeCom's busy code", platform: wc, status: 200, body: `{"errcode":45011}`, want: failed},
+		{name: "daily quota is a verdict", platform: oa, status: 200, body: `{"errcode":45009,"errmsg":"reach max api daily quota limit"}`, want: failed},
+		{name: "not found is a verdict", platform: wc, status: 200, body: `{"errcode":40007,"errmsg":"invalid media_id"}`, want: failed},
+		{name: "a nested errcode besides the top-level one", platform: oa, status: 200, body: `{"detail":{"errcode":0},"errcode":-1}`, want: busy},
+		{name: "errcode 0", platform: oa, status: 200, body: `{"errcode":0,"errmsg":"ok"}`, want: notDeclined},
+		{name: "no errcode", platform: oa, status: 200, body: `{"media_id":"M"}`, want: notDeclined},
+		{name: "only a nested errcode", platform: oa, status: 200, body: `{"detail":{"errcode":-1}}`, want: notDeclined},
+		{name: "errcode as a string", platform: oa, status: 200, body: `{"errcode":"-1","errmsg":"busy"}`, want: notDeclined},
+		{name: "errcode as a fraction", platform: wc, status: 200, body: `{"errcode":-1.0,"errmsg":"busy"}`, want: notDeclined},
+		{name: "errcode with an exponent", platform: wc, status: 200, body: `{"errcode":-1e0}`, want: notDeclined},
+		{name: "errcode null", platform: oa, status: 200, body: `{"errcode":null}`, want: notDeclined},
+		{name: "garbage after the object", platform: oa, status: 200, body: `{"errcode":-1,"errmsg":"busy"}garbage`, want: notDeclined},
+		{name: "two objects", platform: oa, status: 200, body: `{"errcode":-1}{"errcode":-1}`, want: notDeclined},
+		{name: "errcode twice", platform: oa, status: 200, body: `{"errcode":0,"media_id":"","errcode":-1}`, want: notDeclined},
+		{name: "errcode twice, differently spelled", platform: oa, status: 200, body: `{"errcode":-1,"ERRCODE":-1}`, want: notDeclined},
+		{name: "errcode spelled otherwise", platform: wc, status: 200, body: `{"ErrCode":42001}`, want: notDeclined},
+		{name: "cut short", platform: oa, status: 200, body: `{"errcode":-1,"errm`, want: notDeclined},
+		{name: "an array", platform: oa, status: 200, body: `[{"errcode":-1}]`, want: notDeclined},
+		{name: "an HTML page holding one", platform: oa, status: 200, body: `<html>{"errcode":-1}</html>`, want: notDeclined},
+		{name: "a body not read to its end", platform: oa, status: 200, body: "", want: notDeclined},
+		{name: "-1 in a 502 page is a gateway's", platform: oa, status: 502, body: `{"errcode":-1}`, want: notDeclined},
+		{name: "42001 in a 401", platform: wc, status: 401, body: `{"errcode":42001}`, want: notDeclined},
+		{name: "HTTP 429", platform: wc, status: 429, body: ``, want: notDeclined},
+		{name: "206 is not the platform's error reply", platform: wc, status: 206, body: `{"errcode":-1}`, want: notDeclined},
 	}
 	for _, tt := range tests {
-		if got := declined(tt.platform, tt.status, tt.code); got != tt.want {
-			t.Errorf("%s: declined = %v, want %v", tt.name, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			var body []byte
+			if tt.body != "" {
+				body = []byte(tt.body)
+			}
+			if got := declined(tt.platform, tt.status, body); got != tt.want {
+				t.Errorf("declined(%d, %q) = %v, want %v", tt.status, tt.body, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -70,10 +93,13 @@ func TestJudge(t *testing.T) {
 	}{
 		// Writes: sent again only when the platform provably did not act.
 		{name: "write success", a: write(answered), want: outcome{}},
-		{name: "write busy -1 in HTTP 200", a: with(write(answered), func(a *attempt) { a.err = apiErr(200, -1) }), want: outcome{again: true}},
-		{name: "write 45033 in HTTP 200", a: with(write(answered), func(a *attempt) { a.err = apiErr(200, 45033) }), want: outcome{again: true}},
-		{name: "write token rejected twice", a: with(write(answered), func(a *attempt) { a.err = apiErr(200, 42001) }), want: outcome{}},
-		{name: "write verdict errcode", a: with(write(answered), func(a *attempt) { a.err = apiErr(200, 40007) }), want: outcome{}},
+		{name: "write busy -1 in HTTP 200", a: with(write(answered), func(a *attempt) { a.err, a.declined = apiErr(200, -1), busy }), want: outcome{again: true}},
+		{name: "write 45033 in HTTP 200", a: with(write(answered), func(a *attempt) { a.err, a.declined = apiErr(200, 45033), busy }), want: outcome{again: true}},
+		{name: "write token rejected twice", a: with(write(answered), func(a *attempt) { a.err, a.declined = apiErr(200, 42001), tokenRejected }), want: outcome{}},
+		{name: "write verdict errcode", a: with(write(answered), func(a *attempt) { a.err, a.declined = apiErr(200, 40007), failed }), want: outcome{}},
+		{name: "write -1 that is not a verdict", a: with(write(answered), func(a *attempt) { a.err = apiErr(200, -1) }), want: outcome{unknown: true}},
+		{name: "write 45009 that is not a verdict", a: with(write(answered), func(a *attempt) { a.err = apiErr(200, 45009) }), want: outcome{unknown: true}},
+		{name: "write 42001 that is not a verdict", a: with(write(answered), func(a *attempt) { a.err = apiErr(200, 42001) }), want: outcome{unknown: true}},
 		{name: "write HTTP 500", a: with(write(answered), func(a *attempt) { a.err = apiErr(500, 0) }), want: outcome{unknown: true}},
 		{name: "write HTTP 429", a: with(write(answered), func(a *attempt) { a.err = apiErr(429, 0) }), want: outcome{unknown: true}},
 		{name: "write HTTP 307", a: with(write(answered), func(a *attempt) { a.err = apiErr(307, 0) }), want: outcome{unknown: true}},

@@ -105,8 +105,9 @@ func WithWait(min, max time.Duration) Option {
 // an access token or a secret. The default discards.
 func WithLogger(l *slog.Logger) Option { return shared(core.Logger(l)) }
 
-// WithRetry sets the retry policy of every call (see transport.RetryPolicy);
-// zero fields keep the defaults.
+// WithRetry sets the retry policy of every call (see transport.RetryPolicy),
+// and of the client's own token fetches (see auth.WithFetcherRetry); zero
+// fields keep the defaults.
 func WithRetry(p transport.RetryPolicy) Option { return shared(core.Retry(p)) }
 
 // WithChunkSize sets the most bytes one Range request of Download asks for

@@ -66,9 +66,11 @@
 // first bytes decide, and a JSON object with a non-zero errcode is an
 // error whatever its Content-Type or Content-Disposition, while a JSON
 // document without one that comes with a file name is a file. No error or
-// log line holds the secret or a token: reply text in an error is cut short
-// and scrubbed of the secret and of every token the client has used, and no
-// request follows a redirect, whatever http.Client is given.
+// log line holds the secret or a token: reply text in an error is shown
+// decoded (JSON \u escapes, HTML character references, URL escapes), cut
+// short, and scrubbed of the secret and of every token the client has
+// used, whole or any run of 12 characters of one, and no request follows
+// a redirect, whatever http.Client is given.
 //
 // # Upload by URL
 //

@@ -73,7 +73,7 @@ func (c *Client) download(ctx context.Context, op, path, mediaID string, ranged 
 	} else {
 		content, err = c.hdVoice(ctx, req)
 	}
-	return content, c.c.Wrap(op, err)
+	return c.c.Content(op, content), c.c.Wrap(op, err)
 }
 
 // hdVoice downloads without Range: the endpoint does not document it.

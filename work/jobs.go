@@ -95,7 +95,8 @@ func (c *Client) kindOf(id string) material.Kind {
 // UploadByURLResult asks once for the state of a job: processing, finished
 // (Job.Media holds the media id, valid three days) or failed (Job.Err holds
 // the *material.JobError). A job id that is unknown or older than 60
-// minutes is an error matching material.ErrNotFound.
+// minutes is an error matching material.ErrNotFound. A reply without
+// status is an error, never a job in no state.
 //
 // The platform's reply does not say the media's kind: Job.Media.Kind is the
 // kind given to UploadByURL on this Client, or "" for a job submitted
@@ -117,15 +118,7 @@ func (c *Client) jobResult(ctx context.Context, op, jobID string) (material.Job,
 			Problem: fmt.Sprintf("job id must be 1 to %d bytes, got %d", material.MaxJobIDLen, len(jobID)),
 			Err:     []error{material.ErrInvalidInput}}
 	}
-	var out struct {
-		Status wire.Int `json:"status"`
-		Detail struct {
-			Errcode   int       `json:"errcode"`
-			Errmsg    string    `json:"errmsg"`
-			MediaID   string    `json:"media_id"`
-			CreatedAt wire.Time `json:"created_at"`
-		} `json:"detail"`
-	}
+	var out jobResult
 	err := c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/get_upload_by_url_result",
 		JSON: map[string]string{"jobid": jobID}}, &out)
 	if err != nil {
@@ -135,7 +128,7 @@ func (c *Client) jobResult(ctx context.Context, op, jobID string) (material.Job,
 		}
 		return material.Job{}, err
 	}
-	job := material.Job{ID: jobID, State: material.JobState(out.Status)}
+	job := material.Job{ID: jobID, State: material.JobState(*out.Status)}
 	switch job.State {
 	case material.JobProcessing:
 	case material.JobFinished:
@@ -147,9 +140,29 @@ func (c *Client) jobResult(ctx context.Context, op, jobID string) (material.Job,
 		msg, _ := material.ParseErrmsg(out.Detail.Errmsg)
 		job.Err = &material.JobError{JobID: jobID, Code: out.Detail.Errcode, Message: c.c.T.Snippet([]byte(msg))}
 	default:
-		return material.Job{}, fmt.Errorf("job %s has an unknown status %d", jobID, int(out.Status))
+		return material.Job{}, fmt.Errorf("job %s has an unknown status %d", jobID, int(*out.Status))
 	}
 	return job, nil
+}
+
+// jobResult is get_upload_by_url_result's answer.
+type jobResult struct {
+	Status *wire.Int `json:"status"`
+	Detail struct {
+		Errcode   int       `json:"errcode"`
+		Errmsg    string    `json:"errmsg"`
+		MediaID   string    `json:"media_id"`
+		CreatedAt wire.Time `json:"created_at"`
+	} `json:"detail"`
+}
+
+// Missing tells the transport that a reply without status says nothing of
+// the job: not "processing", not anything.
+func (r *jobResult) Missing() string {
+	if r.Status == nil {
+		return "status"
+	}
+	return ""
 }
 
 // WaitUploadByURL waits for a job in the manner of aws-sdk-go-v2's waiters:

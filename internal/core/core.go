@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -164,8 +165,9 @@ func NewError(p material.Platform, err error) error {
 }
 
 // New builds the shared part of a client of platform p from s: the token
-// source (fetch's, cached, unless s has one), then the transport, which
-// sends every request with the token, retries by s.Retry, follows no
+// source (fetch's, cached, unless s has one; its fetches retried by
+// s.Retry too), then the transport, which sends every request with the
+// token, retries by s.Retry, follows no
 // redirect and scrubs secret and every token from its errors. Its error is
 // a NewError.
 func New(p material.Platform, secret string, fetch Fetcher, s Settings) (*Client, error) {
@@ -185,7 +187,8 @@ func build(p material.Platform, secret string, fetch Fetcher, s Settings) (*Clie
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	if s.Tokens == nil {
-		fopts := []auth.FetcherOption{auth.WithBaseURL(s.BaseURL), auth.WithFetcherClock(s.Now), auth.WithFetcherLogger(s.Logger)}
+		fopts := []auth.FetcherOption{auth.WithBaseURL(s.BaseURL), auth.WithFetcherClock(s.Now), auth.WithFetcherLogger(s.Logger),
+			auth.WithFetcherRetry(s.Retry.MaxAttempts, s.Retry.MinDelay, s.Retry.MaxDelay)}
 		if s.HTTPClient != nil {
 			fopts = append(fopts, auth.WithHTTPClient(s.HTTPClient)) // the fetcher follows no redirect, whatever it says
 		}
@@ -219,6 +222,37 @@ func (c *Client) Wrap(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %s: %w", c.pkg, op, err)
 }
+
+// Content returns content with its Body wrapped so that a read that fails
+// names the client and the operation like every error of the client:
+// "<package>: <op>: read the file: <err>", still matching err with
+// errors.Is and errors.As (a deadline that cuts a transfer off is
+// context.DeadlineExceeded). io.EOF is returned as it is. A nil content
+// stays nil.
+func (c *Client) Content(op string, content *material.Content) *material.Content {
+	if content == nil || content.Body == nil {
+		return content
+	}
+	out := *content
+	out.Body = &namedBody{rc: content.Body, wrap: func(err error) error { return c.Wrap(op, fmt.Errorf("read the file: %w", err)) }}
+	return &out
+}
+
+// namedBody is a download's body whose read errors name the operation.
+type namedBody struct {
+	rc   io.ReadCloser
+	wrap func(error) error
+}
+
+func (b *namedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.wrap(err)
+	}
+	return n, err
+}
+
+func (b *namedBody) Close() error { return b.rc.Close() }
 
 // MediaID checks a media id before anything is sent: surrounding white
 // space is trimmed (an id read from a file or a terminal often carries

@@ -8,7 +8,8 @@
 //   - no request that carries a secret or an access token follows a
 //     redirect, whatever http.Client the caller passes;
 //   - no token or secret a client holds or held appears in an error or a
-//     log line, whatever a server echoes, in any content type or size;
+//     log line, whatever a server echoes, in any content type or size,
+//     escaped (JSON, HTML, URL) or in part (12 characters or more);
 //   - a download returns the file or an error, never an error reply as
 //     media;
 //   - a source that yields more or fewer bytes than it declared fails

@@ -3,11 +3,15 @@ package hostile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/transport"
 )
 
 // wrongReplies are error replies dressed as files, and pages that are not
@@ -150,3 +154,154 @@ func TestRejectedTokenAsFileIsReplayed(t *testing.T) {
 		})
 	}
 }
+
+// TestPartialReplyIsNotTheFile: a 206 Partial Content to a request that
+// asked for no Range is refused on every download path, whatever its
+// Content-Range says: the fragment never comes back as the file. The
+// error is a *material.APIError with status 206 that matches
+// transport.ErrLength, and it is not retried.
+func TestPartialReplyIsNotTheFile(t *testing.T) {
+	replies := []struct {
+		name, contentRange string
+	}{
+		{name: "a fragment of a much bigger file", contentRange: "bytes 0-119/100000"},
+		{name: "all of a file of that size", contentRange: "bytes 0-119/120"},
+		{name: "a fragment from its middle", contentRange: "bytes 500-619/100000"},
+		{name: "no Content-Range"},
+		{name: "a malformed Content-Range", contentRange: "bytes */100000"},
+	}
+	fragment := "\xff\xd8\xff\xe0" + strings.Repeat("x", 116)
+	for _, dp := range downloadPaths {
+		if dp.ranged {
+			continue // its requests carry a Range
+		}
+		for _, rp := range replies {
+			t.Run(dp.name+"/"+rp.name, func(t *testing.T) {
+				s := newServer(t)
+				s.api = func(w http.ResponseWriter, r *http.Request) {
+					if got := r.Header.Get("Range"); got != "" {
+						t.Errorf("the request carries Range %q", got)
+					}
+					w.Header().Set("Content-Type", "image/jpeg")
+					w.Header().Set("Content-Disposition", `attachment; filename="a.jpg"`)
+					if rp.contentRange != "" {
+						w.Header().Set("Content-Range", rp.contentRange)
+					}
+					w.WriteHeader(http.StatusPartialContent)
+					io.WriteString(w, fragment)
+				}
+				c := newClients(t, s, clientOptions{})
+				content, err := dp.download(t.Context(), c, s)
+				if err == nil {
+					got, rerr := io.ReadAll(content)
+					content.Close()
+					t.Fatalf("a Content came back reading %d bytes (read err %v), want an error", len(got), rerr)
+				}
+				var apiErr *material.APIError
+				if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusPartialContent || !errors.Is(err, transport.ErrLength) {
+					t.Errorf("err = %v, want an APIError with HTTP 206 matching transport.ErrLength", err)
+				}
+				if n := s.count(dp.path); n != 1 {
+					t.Errorf("%s received %d requests, want 1", dp.path, n)
+				}
+			})
+		}
+	}
+}
+
+// TestShortWholeFileFails: a whole-file reply whose body ends before its
+// Content-Length, again and again, never reads as a complete file on any
+// download path: reading it ends in an error, not io.EOF.
+func TestShortWholeFileFails(t *testing.T) {
+	for _, dp := range downloadPaths {
+		if dp.ranged {
+			continue
+		}
+		t.Run(dp.name, func(t *testing.T) {
+			s := newServer(t)
+			s.api = func(w http.ResponseWriter, r *http.Request) {
+				rawReply(w, "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"a.jpg\"\r\n"+
+					"Content-Length: 1000\r\n\r\n\xff\xd8\xff\xe0"+strings.Repeat("x", 96))
+			}
+			c := newClients(t, s, clientOptions{})
+			content, err := dp.download(t.Context(), c, s)
+			if err != nil {
+				t.Fatalf("err = %v; the headers announce a file", err)
+			}
+			defer content.Close()
+			got, err := io.ReadAll(content)
+			if err == nil {
+				t.Errorf("read %d bytes of the 1000 announced without an error", len(got))
+			}
+		})
+	}
+}
+
+// TestDownloadCutByDeadlineNamesTheCall: a file whose transfer the
+// context's deadline cuts off fails to read with an error that names the
+// client and the operation, and matches context.DeadlineExceeded, on
+// every download path.
+func TestDownloadCutByDeadlineNamesTheCall(t *testing.T) {
+	prefixes := map[string]string{
+		"OA Download": "officialaccount: download: ", "OA DownloadHDVoice": "officialaccount: download HD voice: ",
+		"OA Get": "officialaccount: get material: ", "OA DownloadURL": "officialaccount: download url: ",
+		"WeCom Download": "work: download: ", "WeCom DownloadHDVoice": "work: download HD voice: ",
+	}
+	for _, dp := range downloadPaths {
+		if dp.ranged {
+			continue
+		}
+		t.Run(dp.name, func(t *testing.T) {
+			s := newServer(t)
+			s.api = func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "image/jpeg")
+				w.Header().Set("Content-Disposition", `attachment; filename="a.jpg"`)
+				w.Header().Set("Content-Length", "1000")
+				io.WriteString(w, "\xff\xd8\xff\xe0")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			}
+			c := newClients(t, s, clientOptions{})
+			ctx := newDeadline()
+			content, err := dp.download(ctx, c, s)
+			if err != nil {
+				t.Fatalf("err = %v before the body", err)
+			}
+			defer content.Close()
+			if _, err := io.ReadFull(content, make([]byte, 4)); err != nil {
+				t.Fatalf("reading the first bytes: %v", err)
+			}
+			ctx.pass()
+			_, err = io.ReadAll(content)
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(fmt.Sprint(err), prefixes[dp.name]) {
+				t.Errorf("err = %v, want context.DeadlineExceeded named %q", err, prefixes[dp.name])
+			}
+		})
+	}
+}
+
+// deadline is a context whose deadline passes when the test says so: a
+// transfer is cut off by it at a known point, however slow the machine.
+type deadline struct {
+	context.Context // Background: no value, no deadline, no cause of its own
+	done            chan struct{}
+	once            sync.Once
+}
+
+func newDeadline() *deadline {
+	return &deadline{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (d *deadline) Done() <-chan struct{} { return d.done }
+
+func (d *deadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// pass makes the deadline pass.
+func (d *deadline) pass() { d.once.Do(func() { close(d.done) }) }

@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,18 +66,7 @@ var held = map[material.Platform][]string{
 // gets one into an error, a log line or an observer's event of that
 // client; no event holds a query string.
 func TestEchoedSecretsNeverShown(t *testing.T) {
-	type anyCall struct {
-		name     string
-		platform material.Platform
-		call     func(ctx context.Context, c *clients) error
-	}
-	var calls []anyCall
-	for _, op := range writeOps {
-		calls = append(calls, anyCall{op.name, op.platform, op.call})
-	}
-	for _, op := range readOps {
-		calls = append(calls, anyCall{op.name, op.platform, op.call})
-	}
+	calls := everyCall()
 	for _, ct := range echoTypes {
 		for _, size := range echoSizes {
 			for _, status := range echoStatuses(size) {
@@ -155,6 +147,25 @@ func TestEchoedSecretsNeverShown(t *testing.T) {
 	}
 }
 
+// anyCall is one call of one client, a read or a write.
+type anyCall struct {
+	name     string
+	platform material.Platform
+	call     func(ctx context.Context, c *clients) error
+}
+
+// everyCall is every write and every read of both clients.
+func everyCall() []anyCall {
+	var calls []anyCall
+	for _, op := range writeOps {
+		calls = append(calls, anyCall{op.name, op.platform, op.call})
+	}
+	for _, op := range readOps {
+		calls = append(calls, anyCall{op.name, op.platform, op.call})
+	}
+	return calls
+}
+
 // eventTexts is an Observer that keeps every event as %+v and %#v print it.
 type eventTexts struct {
 	mu    sync.Mutex
@@ -209,4 +220,130 @@ func TestJobErrorEchoNeverShown(t *testing.T) {
 			}
 		}
 	}
+}
+
+// escapedForms are the ways a hostile server writes back a value it saw:
+// escaped so that a literal search misses it, or in part.
+var escapedForms = []struct {
+	name   string
+	escape func(v string) string
+}{
+	{name: "JSON \\u escapes", escape: func(v string) string {
+		var b strings.Builder
+		for _, r := range v {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		return b.String()
+	}},
+	{name: "one \\u escape", escape: func(v string) string { return strings.Replace(v, "-", `\u002d`, 1) }},
+	{name: "HTML decimal references", escape: func(v string) string { return strings.ReplaceAll(v, "-", "&#45;") }},
+	{name: "HTML hex references", escape: func(v string) string {
+		var b strings.Builder
+		for _, r := range v {
+			fmt.Fprintf(&b, "&#x%x;", r)
+		}
+		return b.String()
+	}},
+	{name: "URL escapes", escape: func(v string) string { return strings.ReplaceAll(v, "-", "%2D") }},
+	{name: "a \\u escape of a reference", escape: func(v string) string { return strings.ReplaceAll(v, "-", `\u0026#45;`) }},
+	{name: "a 13-byte prefix", escape: func(v string) string { return v[:13] }},
+	{name: "a 13-byte suffix", escape: func(v string) string { return v[len(v)-13:] }},
+	{name: "upper case", escape: strings.ToUpper},
+}
+
+// TestEscapedEchoesNeverShown: a server that echoes the token and the
+// secret a client holds, escaped or in part, in a success without the
+// fields the call needs, in an errmsg, or in a 500 page, never gets a run
+// of 12 bytes of either into an error or a log line, read as it is or
+// decoded.
+func TestEscapedEchoesNeverShown(t *testing.T) {
+	calls := everyCall()
+	secrets := map[material.Platform]string{material.OfficialAccount: appSecret, material.WeCom: corpSecret}
+	shapes := []struct {
+		name   string
+		status int
+		body   string // %s is the echo
+	}{
+		{name: "a success without the fields", status: 200, body: `{"errcode":0,"echo":"%s"}`},
+		{name: "an errmsg", status: 200, body: `{"errcode":40007,"errmsg":"invalid media_id %s"}`},
+		{name: "a 500 page", status: 500, body: `<html><body>%s</body></html>`},
+	}
+	for _, form := range escapedForms {
+		for _, shape := range shapes {
+			t.Run(form.name+"/"+shape.name, func(t *testing.T) {
+				logs := &logBuffer{}
+				s := newServer(t)
+				var mu sync.Mutex
+				seen := map[material.Platform][]string{}
+				s.api = func(w http.ResponseWriter, r *http.Request) {
+					tok := r.URL.Query().Get("access_token")
+					p := material.OfficialAccount
+					if strings.HasPrefix(r.URL.Path, "/work") {
+						p = material.WeCom
+					}
+					mu.Lock()
+					seen[p] = append(seen[p], tok)
+					mu.Unlock()
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(shape.status)
+					fmt.Fprintf(w, shape.body, form.escape(tok)+" "+form.escape(secrets[p]))
+				}
+				c := newClients(t, s, clientOptions{logger: logs.logger(), retry: transport.RetryPolicy{MaxAttempts: 1}})
+				for _, call := range calls {
+					err := call.call(t.Context(), c)
+					if err == nil {
+						continue // Delete succeeds on {"errcode":0}: nothing to show
+					}
+					mu.Lock()
+					values := append([]string{secrets[call.platform]}, seen[call.platform]...)
+					mu.Unlock()
+					for _, text := range append(errorTexts(err), logs.String()) {
+						if run := heldRun(text, values); run != "" {
+							t.Errorf("%s: %q, part of a held value, shows in:\n%.600s", call.name, run, text)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// heldRun returns a run of 12 bytes of one of values that text holds, in
+// any case, as it is or once its escapes are decoded; "" when there is
+// none.
+func heldRun(text string, values []string) string {
+	for _, t := range []string{text, decodeEscapes(text)} {
+		lower := strings.ToLower(t)
+		for _, v := range values {
+			lv := strings.ToLower(v)
+			for i := 0; i+12 <= len(lv); i++ {
+				if strings.Contains(lower, lv[i:i+12]) {
+					return v[i : i+12]
+				}
+			}
+		}
+	}
+	return ""
+}
+
+var (
+	jsonEscapeRE = regexp.MustCompile(`\\u[0-9a-fA-F]{4}`)
+	urlEscapeRE  = regexp.MustCompile(`%[0-9a-fA-F]{2}`)
+)
+
+// decodeEscapes reads through JSON \u escapes, HTML references and URL
+// escapes, a few times over.
+func decodeEscapes(s string) string {
+	for range 4 {
+		s = jsonEscapeRE.ReplaceAllStringFunc(s, func(m string) string {
+			n, _ := strconv.ParseUint(m[2:], 16, 32)
+			return string(rune(n))
+		})
+		s = html.UnescapeString(s)
+		s = urlEscapeRE.ReplaceAllStringFunc(s, func(m string) string {
+			v, _ := url.PathUnescape(m)
+			return v
+		})
+	}
+	return s
 }

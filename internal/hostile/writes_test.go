@@ -44,10 +44,28 @@ var brokenReplies = []brokenReply{
 		io.WriteString(w, `{"errcode":-1,"errmsg":"system error"}`)
 	}},
 	{name: "HTTP 429", serve: func(w http.ResponseWriter) { w.WriteHeader(429) }},
+	// An errcode in a reply that is not the platform's plain word is not a
+	// verdict: the write is not sent again, and its outcome is unknown.
+	{name: "busy errcode as a string", serve: jsonReply(`{"errcode":"-1","errmsg":"system error"}`)},
+	{name: "busy errcode as a fraction", serve: jsonReply(`{"errcode":-1.0,"errmsg":"system error"}`)},
+	{name: "busy errcode followed by garbage", serve: jsonReply(`{"errcode":-1,"errmsg":"busy"}garbage`)},
+	{name: "busy errcode after errcode 0", serve: jsonReply(`{"errcode":0,"media_id":"","errcode":-1}`)},
+	{name: "busy errcode spelled ErrCode", serve: jsonReply(`{"ErrCode":-1,"errmsg":"system error"}`)},
+	{name: "two busy objects", serve: jsonReply(`{"errcode":-1}{"errcode":-1}`)},
+	{name: "rejected token as a string", serve: jsonReply(`{"errcode":"42001","errmsg":"access_token expired"}`)},
+	{name: "a verdict given twice", serve: jsonReply(`{"errcode":45009,"errmsg":"quota","errcode":45009}`)},
 	{name: "HTTP 307", serve: func(w http.ResponseWriter) {
 		w.Header().Set("Location", "http://127.0.0.1:1/x")
 		w.WriteHeader(307)
 	}},
+}
+
+// jsonReply serves body as application/json with status 200.
+func jsonReply(body string) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}
 }
 
 // TestEveryWriteBrokenReply: every write of both clients, answered by every

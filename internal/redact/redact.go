@@ -122,3 +122,22 @@ func (r *redacted) Unwrap() error { return scrubError(errors.Unwrap(r.err), r.sc
 // Is lets errors.Is match r's own error against a sentinel (an error that
 // is not a sentinel itself has no Is and compares only by identity).
 func (r *redacted) Is(target error) bool { return r.err == target }
+
+// WithoutURL returns err without the method and URL that a *url.Error at
+// its head repeats, for a caller that names the endpoint itself: the
+// result's message is the cause's alone, and it unwraps to the
+// *url.Error, so errors.As still finds it (and its Timeout method) and
+// errors.Is its cause. Any other error is returned as it is.
+func WithoutURL(err error) error {
+	ue, ok := err.(*url.Error)
+	if !ok || ue.Err == nil {
+		return err
+	}
+	return &withoutURL{ue}
+}
+
+// withoutURL is a *url.Error shown by its cause.
+type withoutURL struct{ ue *url.Error }
+
+func (e *withoutURL) Error() string { return e.ue.Err.Error() }
+func (e *withoutURL) Unwrap() error { return e.ue }

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -97,4 +99,55 @@ func (u *URL) Missing() string {
 		return "url"
 	}
 	return ""
+}
+
+// Verdict reads body as a platform's verdict on a request: the errcode of
+// a reply that is exactly one valid JSON object (white space around it
+// allowed, nothing else), whose top level has exactly one errcode key
+// (keys are compared without regard to case, as encoding/json matches
+// them, and the one found must be spelled "errcode"), whose value is a
+// JSON integer: no quotes, fraction or exponent, within an int. Anything
+// else is not a verdict, and ok is false: a reply that is not the
+// platform's plain word cannot say that the platform did not act.
+func Verdict(body []byte) (code int, ok bool) {
+	if !json.Valid(body) {
+		return 0, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, false
+	}
+	found := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		key, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, false
+		}
+		if !strings.EqualFold(key, "errcode") {
+			continue
+		}
+		if found || key != "errcode" {
+			return 0, false
+		}
+		found = true
+		if code, ok = jsonInt(raw); !ok {
+			return 0, false
+		}
+	}
+	return code, found
+}
+
+// jsonInt parses a JSON number that is an integer within an int.
+func jsonInt(raw []byte) (int, bool) {
+	s := string(raw)
+	if s == "" || strings.ContainsAny(s, ".eE\"") {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }

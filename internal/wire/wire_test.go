@@ -75,3 +75,42 @@ func TestMediaAndURLMissing(t *testing.T) {
 		t.Errorf("ID = %q, want the thumb's", m.ID())
 	}
 }
+
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		wantCode int
+		wantOK   bool
+	}{
+		{name: "busy", body: `{"errcode":-1,"errmsg":"system error"}`, wantCode: -1, wantOK: true},
+		{name: "success", body: `{"errcode":0,"errmsg":"ok"}`, wantCode: 0, wantOK: true},
+		{name: "white space around", body: " \n{ \"errcode\" : 45009 }\r\n", wantCode: 45009, wantOK: true},
+		{name: "other keys and nested errcodes", body: `{"detail":{"errcode":-1},"list":[{"errcode":1}],"errcode":40007}`, wantCode: 40007, wantOK: true},
+		{name: "a string", body: `{"errcode":"-1","errmsg":"busy"}`},
+		{name: "a fraction", body: `{"errcode":-1.0}`},
+		{name: "an exponent", body: `{"errcode":1e2}`},
+		{name: "null", body: `{"errcode":null}`},
+		{name: "too large for an int", body: `{"errcode":123456789012345678901234567890}`},
+		{name: "garbage after the object", body: `{"errcode":-1,"errmsg":"busy"}garbage`},
+		{name: "a second object", body: `{"errcode":-1}{"errcode":-1}`},
+		{name: "the key twice", body: `{"errcode":0,"media_id":"","errcode":-1}`},
+		{name: "the key twice in two cases", body: `{"errcode":-1,"ErrCode":-1}`},
+		{name: "the key in another case", body: `{"ErrCode":-1}`},
+		{name: "no errcode", body: `{"errmsg":"busy"}`},
+		{name: "only nested", body: `{"detail":{"errcode":-1}}`},
+		{name: "not an object", body: `[{"errcode":-1}]`},
+		{name: "cut short", body: `{"errcode":-1,"errmsg":"bu`},
+		{name: "empty", body: ``},
+		{name: "an HTML page", body: `<html>{"errcode":-1}</html>`},
+		{name: "a byte-order mark", body: "\xef\xbb\xbf{\"errcode\":-1}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, ok := wire.Verdict([]byte(tt.body))
+			if code != tt.wantCode || ok != tt.wantOK {
+				t.Errorf("Verdict(%q) = %d, %v; want %d, %v", tt.body, code, ok, tt.wantCode, tt.wantOK)
+			}
+		})
+	}
+}
