@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,13 +43,7 @@ type fetcherOptions struct {
 	client *http.Client
 	now    func() time.Time
 	log    *slog.Logger
-	retry  retryPolicy
-}
-
-// retryPolicy is how often and how patiently a fetch is retried.
-type retryPolicy struct {
-	attempts           int
-	minDelay, maxDelay time.Duration
+	retry  poll.Policy // with the defaults filled in
 }
 
 // WithBaseURL sends the requests to base in place of the platform's host,
@@ -139,15 +132,9 @@ func WithFetcherLogger(l *slog.Logger) FetcherOption {
 // error.
 func WithFetcherRetry(attempts int, minDelay, maxDelay time.Duration) FetcherOption {
 	return func(o *fetcherOptions) error {
-		if attempts < 0 || minDelay < 0 || maxDelay < 0 {
-			return fmt.Errorf("auth: retry: attempts %d, delays %v to %v: a negative value: %w", attempts, minDelay, maxDelay, material.ErrInvalidInput)
-		}
-		p := retryPolicy{attempts: cmp.Or(attempts, poll.DefaultAttempts), minDelay: cmp.Or(minDelay, poll.DefaultMinDelay), maxDelay: maxDelay}
-		if p.maxDelay == 0 {
-			p.maxDelay = max(poll.DefaultMaxDelay, p.minDelay)
-		}
-		if p.minDelay > p.maxDelay {
-			return fmt.Errorf("auth: retry: the first delay %v is over the longest %v: %w", p.minDelay, p.maxDelay, material.ErrInvalidInput)
+		p, err := poll.Policy{Attempts: attempts, MinDelay: minDelay, MaxDelay: maxDelay}.WithDefaults()
+		if err != nil {
+			return fmt.Errorf("auth: retry: %w: %w", err, material.ErrInvalidInput)
 		}
 		o.retry = p
 		return nil
@@ -178,7 +165,7 @@ type endpoint struct {
 	client   *http.Client
 	now      func() time.Time
 	log      *slog.Logger
-	retry    retryPolicy
+	retry    poll.Policy
 	// secrets holds what must never appear in an error: the secret and
 	// every token fetched, in any of their forms.
 	secrets *redact.Set
@@ -186,7 +173,7 @@ type endpoint struct {
 
 func newEndpoint(platform material.Platform, defaultBase, op, secret string, opts []FetcherOption) (*endpoint, error) {
 	o := fetcherOptions{now: time.Now, log: slog.New(slog.DiscardHandler),
-		retry: retryPolicy{attempts: poll.DefaultAttempts, minDelay: poll.DefaultMinDelay, maxDelay: poll.DefaultMaxDelay}}
+		retry: poll.Policy{Attempts: poll.DefaultAttempts, MinDelay: poll.DefaultMinDelay, MaxDelay: poll.DefaultMaxDelay}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -234,10 +221,10 @@ func (e *endpoint) fetch(ctx context.Context, newRequest func(context.Context) (
 			return tok, nil
 		}
 		again := f.declined || (f.transient && !declinedOnly)
-		if !again || attempt >= e.retry.attempts || ctx.Err() != nil {
+		if !again || attempt >= e.retry.Attempts || ctx.Err() != nil {
 			return Token{}, f.err
 		}
-		d := poll.RetryDelay(e.retry.minDelay, e.retry.maxDelay, attempt-1, f.resp)
+		d := poll.RetryDelay(e.retry.MinDelay, e.retry.MaxDelay, attempt-1, f.resp)
 		e.log.LogAttrs(ctx, slog.LevelWarn, "auth: token request failed; retrying",
 			slog.String("path", e.url.Path), slog.Int("attempt", attempt), slog.String("reason", f.reason), slog.Duration("delay", d))
 		t := time.NewTimer(d)

@@ -326,20 +326,3 @@ func fitName(s Source, name string, rule *Rule) (string, error) {
 	}
 	return strings.TrimSuffix(name, ext) + f.Extension(), nil
 }
-
-// checkSize checks a size announced before the bytes are read against the
-// rule's bounds, with the words of Validate.
-func (r Rule) checkSize(name string, size int64) error {
-	bad := func(problem string, errs ...error) error {
-		return &ValidationError{Platform: r.Platform, API: r.API, Kind: r.Kind, Name: name, Field: "size", Problem: problem, Err: errs}
-	}
-	switch {
-	case size == 0:
-		return bad("the file is empty", ErrEmpty, ErrInvalidSize)
-	case size < r.MinSize:
-		return bad(fmt.Sprintf("%d bytes is under the minimum: %s needs more than %d bytes", size, r.Platform, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
-	case size > r.MaxSize:
-		return bad(fmt.Sprintf("%s is over the %s limit", sizeText(size), limitText(r.MaxSize)), ErrTooLarge, ErrInvalidSize)
-	}
-	return nil
-}

@@ -129,16 +129,11 @@ func (r Rule) Validate(src Source) error {
 	if problem := nameProblem(src.Name()); problem != "" {
 		return bad("name", problem, ErrInvalidInput)
 	}
-	size := src.Size()
-	switch {
-	case size < 0:
+	if src.Size() < 0 {
 		return bad("size", "unknown size: spool the file first (Rule.Prepare does)", ErrInvalidInput)
-	case size == 0:
-		return bad("size", "the file is empty", ErrEmpty, ErrInvalidSize)
-	case size < r.MinSize:
-		return bad("size", fmt.Sprintf("%d bytes is under the minimum: more than %d bytes are needed", size, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
-	case size > r.MaxSize:
-		return bad("size", fmt.Sprintf("%s is over the %s limit", sizeText(size), limitText(r.MaxSize)), ErrTooLarge, ErrInvalidSize)
+	}
+	if err := r.checkSize(src.Name(), src.Size()); err != nil {
+		return err
 	}
 	if r.Formats == nil {
 		return nil
@@ -159,6 +154,23 @@ func (r Rule) Validate(src Source) error {
 		return bad("format", fmt.Sprintf("the content is %s, not one of the accepted formats (%s)", f, allowed), ErrInvalidFormat)
 	}
 	return r.checkDuration(src, f)
+}
+
+// checkSize checks a known size against the rule's bounds: Validate's
+// size check, and Copy's on a size announced before the bytes are read.
+func (r Rule) checkSize(name string, size int64) error {
+	bad := func(problem string, errs ...error) error {
+		return &ValidationError{Platform: r.Platform, API: r.API, Kind: r.Kind, Name: name, Field: "size", Problem: problem, Err: errs}
+	}
+	switch {
+	case size == 0:
+		return bad("the file is empty", ErrEmpty, ErrInvalidSize)
+	case size < r.MinSize:
+		return bad(fmt.Sprintf("%d bytes is under the minimum: more than %d bytes are needed", size, r.MinSize-1), ErrTooSmall, ErrInvalidSize)
+	case size > r.MaxSize:
+		return bad(fmt.Sprintf("%s is over the %s limit", sizeText(size), limitText(r.MaxSize)), ErrTooLarge, ErrInvalidSize)
+	}
+	return nil
 }
 
 // nameProblem says what is wrong with a file name to send, already a base

@@ -39,22 +39,11 @@ const (
 )
 
 func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
-	if p.MaxAttempts < 0 || p.MinDelay < 0 || p.MaxDelay < 0 {
-		return p, fmt.Errorf("transport: retry policy %+v has a negative value: %w", p, material.ErrInvalidInput)
+	q, err := poll.Policy{Attempts: p.MaxAttempts, MinDelay: p.MinDelay, MaxDelay: p.MaxDelay}.WithDefaults()
+	if err != nil {
+		return p, fmt.Errorf("transport: retry policy: %w: %w", err, material.ErrInvalidInput)
 	}
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = DefaultMaxAttempts
-	}
-	if p.MinDelay == 0 {
-		p.MinDelay = DefaultMinDelay
-	}
-	if p.MaxDelay == 0 {
-		p.MaxDelay = max(DefaultMaxDelay, p.MinDelay)
-	}
-	if p.MinDelay > p.MaxDelay {
-		return p, fmt.Errorf("transport: retry MinDelay %v is over MaxDelay %v: %w", p.MinDelay, p.MaxDelay, material.ErrInvalidInput)
-	}
-	return p, nil
+	return RetryPolicy{MaxAttempts: q.Attempts, MinDelay: q.MinDelay, MaxDelay: q.MaxDelay}, nil
 }
 
 // backoff is exponential from MinDelay, capped at MaxDelay, with jitter

@@ -74,6 +74,11 @@ func ExampleClient_Upload_refused() {
 	fmt.Println(errors.Is(err, material.ErrUnsupported))
 	_, err = c.Upload(context.Background(), material.KindFile, material.FromBytes("tiny.txt", []byte("tiny")))
 	fmt.Println(errors.Is(err, material.ErrTooSmall))
+	// Settle first: a request the emulator answered is logged when its
+	// handler returns, which may be after the client has its reply.
+	if err := emu.Settle(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(len(emu.Requests()), "requests sent")
 	// Output:
 	// true

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wxmaterial/wxmaterial/material"
@@ -92,9 +93,9 @@ func TestEchoedSecretsNeverShown(t *testing.T) {
 						}
 						// The token endpoints echo too, after a first honest token.
 						ts := newServer(t)
-						n := 0
+						var n atomic.Int32 // the handlers of two connections may run it
 						ts.tokenHandler = func(w http.ResponseWriter, r *http.Request) {
-							if n++; n == 1 {
+							if n.Add(1) == 1 {
 								first := tokenPrefix + "-" + map[material.Platform]string{material.OfficialAccount: "OA", material.WeCom: "WC"}[p] + "-first"
 								ts.mu.Lock()
 								ts.minted = append(ts.minted, first)

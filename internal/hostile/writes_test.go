@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wxmaterial/wxmaterial/material"
@@ -109,11 +110,10 @@ func TestEveryWriteDeclined(t *testing.T) {
 		for _, first := range []string{`{"errcode":-1,"errmsg":"system error"}`, busy[op.platform], `{"errcode":42001,"errmsg":"access_token expired"}`} {
 			t.Run(op.name+"/"+first, func(t *testing.T) {
 				s := newServer(t)
-				n := 0
+				var n atomic.Int32 // the handlers of two connections may run it
 				s.api = func(w http.ResponseWriter, r *http.Request) {
-					n++
 					w.Header().Set("Content-Type", "application/octet-stream") // the type does not matter
-					if n == 1 {
+					if n.Add(1) == 1 {
 						io.WriteString(w, first)
 						return
 					}

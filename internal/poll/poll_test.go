@@ -151,3 +151,34 @@ func TestBackoffGrowsWithinBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyWithDefaults: zero fields take the defaults, a longer first
+// delay raises the default longest one, and bad policies are refused.
+func TestPolicyWithDefaults(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      poll.Policy
+		want    poll.Policy
+		wantErr bool
+	}{
+		{name: "zero", in: poll.Policy{},
+			want: poll.Policy{Attempts: poll.DefaultAttempts, MinDelay: poll.DefaultMinDelay, MaxDelay: poll.DefaultMaxDelay}},
+		{name: "given", in: poll.Policy{Attempts: 1, MinDelay: time.Millisecond, MaxDelay: time.Second},
+			want: poll.Policy{Attempts: 1, MinDelay: time.Millisecond, MaxDelay: time.Second}},
+		{name: "first delay over the default longest", in: poll.Policy{MinDelay: time.Minute},
+			want: poll.Policy{Attempts: poll.DefaultAttempts, MinDelay: time.Minute, MaxDelay: time.Minute}},
+		{name: "negative attempts", in: poll.Policy{Attempts: -1}, wantErr: true},
+		{name: "negative delay", in: poll.Policy{MaxDelay: -time.Second}, wantErr: true},
+		{name: "first delay over the longest", in: poll.Policy{MinDelay: 2 * time.Second, MaxDelay: time.Second}, wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := tt.in.WithDefaults()
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err = %v, want an error: %v", tt.name, err, tt.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); !tt.wantErr && diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}

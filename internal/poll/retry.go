@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,6 +17,37 @@ const (
 	DefaultMinDelay = 500 * time.Millisecond // the first backoff
 	DefaultMaxDelay = 8 * time.Second        // the longest backoff
 )
+
+// Policy is how often and how patiently a call is retried: the attempts,
+// the first included, and the bounds of the backoff between them. It is
+// transport.RetryPolicy and what auth.WithFetcherRetry takes.
+type Policy struct {
+	Attempts           int
+	MinDelay, MaxDelay time.Duration
+}
+
+// WithDefaults returns p with its zero fields set to the defaults
+// (DefaultAttempts, DefaultMinDelay, and DefaultMaxDelay or MinDelay when
+// that is longer), or an error that says what is wrong: a negative value,
+// or MinDelay over MaxDelay. The caller adds its prefix and sentinel.
+func (p Policy) WithDefaults() (Policy, error) {
+	if p.Attempts < 0 || p.MinDelay < 0 || p.MaxDelay < 0 {
+		return p, fmt.Errorf("attempts %d, delays %v to %v: a negative value", p.Attempts, p.MinDelay, p.MaxDelay)
+	}
+	if p.Attempts == 0 {
+		p.Attempts = DefaultAttempts
+	}
+	if p.MinDelay == 0 {
+		p.MinDelay = DefaultMinDelay
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = max(DefaultMaxDelay, p.MinDelay)
+	}
+	if p.MinDelay > p.MaxDelay {
+		return p, fmt.Errorf("the first delay %v is over the longest %v", p.MinDelay, p.MaxDelay)
+	}
+	return p, nil
+}
 
 // RetryDelay is the wait before retry number attempt (from 0) after resp
 // (nil when no reply came): the Retry-After of a 429 or 503 in seconds,

@@ -60,9 +60,11 @@ func (t Time) Time() time.Time {
 	return time.Unix(int64(t), 0)
 }
 
-// Media is the reply of the calls that make media: media/upload and
-// upload_attachment on both platforms, add_material, and the mass-send
-// uploadnews and uploadvideo. A thumb's id may come in thumb_media_id.
+// Media is the reply of the calls that make media: media/upload on both
+// platforms, WeCom's upload_attachment and the Official Account's
+// add_material. A thumb's id may come in thumb_media_id. (The mass-send
+// uploadnews and uploadvideo have their own reply type in officialaccount:
+// their id is media_id only.)
 type Media struct {
 	Type         string `json:"type"`
 	MediaID      string `json:"media_id"`
