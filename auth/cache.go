@@ -63,7 +63,8 @@ func WithClock(now func() time.Time) CacheOption {
 // WithFetchTimeout bounds each fetch (default DefaultFetchTimeout). The fetch
 // runs on its own context, detached from the callers' so that a caller who
 // gives up does not abort it for the others; this timeout is what ends it.
-// d <= 0 keeps the default.
+// Within it, the built-in fetchers retry an attempt that hangs after half
+// of the time left (see WithFetcherRetry). d <= 0 keeps the default.
 func WithFetchTimeout(d time.Duration) CacheOption {
 	return func(c *Cache) {
 		if d > 0 {

@@ -130,6 +130,11 @@ func WithFetcherLogger(l *slog.Logger) FetcherOption {
 // it is retried only when the platform declined it in plain JSON (HTTP 200
 // with a busy errcode), never after a 5xx, a cut reply or a connection
 // error.
+//
+// When the fetch's context has a deadline (a Cache gives each fetch
+// WithFetchTimeout's), an attempt that another may follow gets at most half
+// of the time left: one that hangs is cut off and retried, instead of
+// spending the fetch's whole time. A forced refresh's attempts get all of it.
 func WithFetcherRetry(attempts int, minDelay, maxDelay time.Duration) FetcherOption {
 	return func(o *fetcherOptions) error {
 		p, err := poll.Policy{Attempts: attempts, MinDelay: minDelay, MaxDelay: maxDelay}.WithDefaults()
@@ -210,13 +215,21 @@ type reply struct {
 // attempts run out or ctx ends, waiting between attempts with backoff and
 // jitter. With declinedOnly (a forced refresh), it retries only a reply in
 // which the platform declined in plain JSON.
+//
+// When ctx has a deadline (a Cache's fetch always has one) and another
+// attempt may follow, an attempt may use at most half of the time left, so
+// that one that hangs leaves time for the next instead of spending the
+// whole budget.
 func (e *endpoint) fetch(ctx context.Context, newRequest func(context.Context) (*http.Request, error), declinedOnly bool) (Token, error) {
 	for attempt := 1; ; attempt++ {
-		req, err := newRequest(ctx)
+		actx, cancel := e.attemptContext(ctx, attempt, declinedOnly)
+		req, err := newRequest(actx)
 		if err != nil {
+			cancel()
 			return Token{}, e.fail(err)
 		}
 		tok, f := e.do(ctx, req)
+		cancel()
 		if f == nil {
 			return tok, nil
 		}
@@ -237,6 +250,28 @@ func (e *endpoint) fetch(ctx context.Context, newRequest func(context.Context) (
 	}
 }
 
+// attemptContext is the context of one attempt: ctx, with a deadline at
+// half of ctx's remaining time when ctx has one and another attempt may
+// follow. A forced refresh is never resent after an attempt that got no
+// answer (the platform may have acted), so its attempts get the whole time.
+func (e *endpoint) attemptContext(ctx context.Context, attempt int, declinedOnly bool) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || declinedOnly || attempt >= e.retry.Attempts {
+		return ctx, func() {}
+	}
+	half := time.Until(deadline) / 2
+	return context.WithTimeoutCause(ctx, half, fmt.Errorf("no answer within %v, half of the time left for the fetch (another attempt follows)", half.Round(time.Millisecond)))
+}
+
+// attemptCause puts first in err why req's attempt was cut short when its
+// own deadline (attemptContext), not ctx, ended it.
+func attemptCause(ctx context.Context, req *http.Request, err error) error {
+	if ctx.Err() == nil && req.Context().Err() != nil {
+		return fmt.Errorf("%w: %w", context.Cause(req.Context()), err)
+	}
+	return err
+}
+
 // failure is a failed token request and whether another may succeed.
 type failure struct {
 	err       error
@@ -255,6 +290,7 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, *failure) 
 	resp, err := e.client.Do(req)
 	if err != nil {
 		transient := ctx.Err() == nil && !poll.Permanent(err)
+		err = attemptCause(ctx, req, err)
 		err = e.fail(redact.WithoutURL(err)) // the URL names the endpoint again, its secret redacted
 		e.log.LogAttrs(ctx, slog.LevelDebug, "auth: token request failed", e.attrs(req, wall, slog.String("error", err.Error()))...)
 		return Token{}, &failure{err: err, transient: transient, reason: "connection error"}
@@ -264,6 +300,7 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, *failure) 
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
 	if err != nil {
+		err = attemptCause(ctx, req, err)
 		return Token{}, &failure{err: e.fail(fmt.Errorf("read reply: %w", err)), transient: ctx.Err() == nil, reason: "reply cut off", resp: resp}
 	}
 	if len(body) > maxReply {

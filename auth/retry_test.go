@@ -23,6 +23,7 @@ type scriptedReply struct {
 	retryAfter string
 	dropped    bool // no reply: a connection error
 	cut        bool // the body breaks off
+	hang       bool // no answer until the request's context ends
 }
 
 // scriptedPlatform is a token endpoint in memory (an http.RoundTripper, so
@@ -60,6 +61,10 @@ func (p *scriptedPlatform) RoundTrip(req *http.Request) (*http.Response, error) 
 		return resp, nil
 	}
 	r := p.replies[n]
+	if r.hang {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	}
 	if r.dropped {
 		return nil, errors.New("connection reset by peer")
 	}
@@ -288,4 +293,100 @@ func TestWithFetcherRetryRefusesBadPolicies(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInvalidInput", tt.name, err)
 		}
 	}
+}
+
+// TestFetchHungAttempt: an attempt that gets no answer may use only half of
+// the time left, so that the fetch has time for another; a forced refresh,
+// never resent after no answer, keeps the whole time. Through a Cache, whose
+// fetches have DefaultFetchTimeout, the hung attempt ends at half of it.
+func TestFetchHungAttempt(t *testing.T) {
+	const budget = 30 * time.Second
+	for _, f := range fetchers {
+		t.Run(f.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), budget)
+				defer cancel()
+				p := &scriptedPlatform{forced: f.forced, replies: []scriptedReply{{hang: true}}, token: f.token}
+				start := time.Now()
+				tok, err := f.fetch(ctx, &http.Client{Transport: p})
+				gaps := p.gaps()
+				if f.forced {
+					if err == nil || len(gaps) != 0 || time.Since(start) != budget {
+						t.Errorf("forced Fetch = %v, %v after %d attempts and %v; want no answer after one attempt of the whole %v",
+							tok, err, len(gaps)+1, time.Since(start), budget)
+					}
+					return
+				}
+				if err != nil || tok.Value != "T-NEW" {
+					t.Fatalf("Fetch = %v, %v; want T-NEW from a second attempt", tok, err)
+				}
+				// The first attempt is cut at budget/2, then the backoff.
+				if len(gaps) != 1 || gaps[0] < budget/2+retryMin/2 || gaps[0] > budget/2+retryMin {
+					t.Errorf("gaps %v, want one of %v plus a backoff of %v to %v", gaps, budget/2, retryMin/2, retryMin)
+				}
+			})
+		})
+	}
+	t.Run("Cache", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			p := &scriptedPlatform{replies: []scriptedReply{{hang: true}, {hang: true}}, token: fetchers[3].token}
+			f, err := auth.NewWeCom(testCorpID, testCorpSecret, auth.WithHTTPClient(&http.Client{Transport: p}),
+				auth.WithFetcherRetry(retryAttempts, retryMin, retryMax))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			tok, err := auth.NewCache(f).Token(t.Context())
+			if err != nil || tok != "T-NEW" {
+				t.Fatalf("Token = %q, %v; want T-NEW from a third attempt", tok, err)
+			}
+			// Two hung attempts: half of 30 s, then half of what was left.
+			if got := time.Since(start); got >= auth.DefaultFetchTimeout {
+				t.Errorf("Token took %v, the whole fetch timeout", got)
+			}
+			if n := len(p.gaps()) + 1; n != 3 {
+				t.Errorf("%d attempts, want 3", n)
+			}
+		})
+	})
+}
+
+// TestFetchHungAttemptError: when every attempt hangs, the fetch ends with
+// its deadline after more than one attempt.
+func TestFetchHungAttemptError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		hang := scriptedReply{hang: true}
+		p := &scriptedPlatform{replies: []scriptedReply{hang, hang, hang, hang}, token: fetchers[0].token}
+		_, err := fetchers[0].fetch(ctx, &http.Client{Transport: p})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want it to match context.DeadlineExceeded", err)
+		}
+		// How many fit depends on the backoff's jitter; a hung first
+		// attempt never takes the whole time.
+		if n := len(p.gaps()) + 1; n < 2 || n > retryAttempts {
+			t.Errorf("%d attempts, want 2 to %d", n, retryAttempts)
+		}
+	})
+}
+
+// TestFetchHungAttemptCause: an attempt cut at half of the time left says
+// so in the error the fetch returns when no other attempt fits.
+func TestFetchHungAttemptCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		p := &scriptedPlatform{replies: []scriptedReply{{hang: true}}, token: fetchers[3].token}
+		// The backoff after the cut attempt (20 s to 40 s) outlasts the 15 s left.
+		f, err := auth.NewWeCom(testCorpID, testCorpSecret, auth.WithHTTPClient(&http.Client{Transport: p}),
+			auth.WithFetcherRetry(2, 40*time.Second, 40*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Fetch(ctx, "")
+		if err == nil || !strings.Contains(err.Error(), "no answer within 15s") || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want it to say the attempt had no answer within 15s, and to match context.DeadlineExceeded", err)
+		}
+	})
 }
