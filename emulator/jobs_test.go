@@ -239,6 +239,8 @@ func TestWorkUploadImageQuota(t *testing.T) {
 	wantCode(t, up(), 0)
 	wantCode(t, v.upload(withToken(v.work+"/cgi-bin/media/uploadimg", v.workToken()), file("a.gif", sized([]byte("GIF89a"), 40))), 40004)
 	wantCode(t, v.upload(withToken(v.work+"/cgi-bin/media/uploadimg", v.workToken()), file("a.png", sized(img, 2<<20+1))), 40009)
+	// More than 5 bytes, as every WeCom file (docs/wire.md §5.2).
+	wantCode(t, v.upload(withToken(v.work+"/cgi-bin/media/uploadimg", v.workToken()), file("a.png", img[:5])), 40006)
 }
 
 func TestUploadAttachment(t *testing.T) {

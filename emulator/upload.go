@@ -42,7 +42,7 @@ var (
 		"video": {min: 6, max: 10 * mb, formats: []string{fmtMP4}, tooBig: codeBadVideoSize, tooSmall: codeBadFileSize, badFormat: codeBadFileWork},
 		"file":  {min: 6, max: 20 * mb, tooBig: codeTooLarge, tooSmall: codeBadFileSize},
 	}
-	workUploadImageRule = rule{min: 5, max: 2 * mb, formats: []string{fmtJPEG, fmtPNG}, tooBig: codeBadImageSize, tooSmall: codeBadFileSize, badFormat: codeBadFileWork}
+	workUploadImageRule = rule{min: 6, max: 2 * mb, formats: []string{fmtJPEG, fmtPNG}, tooBig: codeBadImageSize, tooSmall: codeBadFileSize, badFormat: codeBadFileWork}
 )
 
 // receiveUpload reads an upload and checks its media part against r,

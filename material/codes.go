@@ -72,6 +72,7 @@ var weComCodes = map[int]codeInfo{
 	40005:  is(ErrUnsupported, ErrInvalidInput), // invalid type parameter
 	40058:  is(ErrInvalidInput),
 	40091:  is(ErrUnauthorized),
+	41005:  is(ErrEmpty, ErrInvalidInput), // media data missing, as on the Official Account
 	42009:  is(ErrUnauthorized),
 	45002:  sizeTooLarge,
 	45008:  is(ErrInvalidInput),

@@ -26,6 +26,7 @@ func TestAPIErrorIs(t *testing.T) {
 		{name: "OA 40004 is a bad type", err: &material.APIError{Platform: material.OfficialAccount, Code: 40004}, want: []error{material.ErrUnsupported}, notWant: []error{material.ErrInvalidFormat}},
 		{name: "WeCom 40004 is a bad file", err: &material.APIError{Platform: material.WeCom, Code: 40004}, want: []error{material.ErrInvalidFormat}, notWant: []error{material.ErrUnsupported}},
 		{name: "OA 40005 is a bad format", err: &material.APIError{Platform: material.OfficialAccount, Code: 40005}, want: []error{material.ErrInvalidFormat}},
+		{name: "WeCom 41005 is missing media, as on the Official Account", err: &material.APIError{Platform: material.WeCom, Code: 41005}, want: []error{material.ErrEmpty, material.ErrInvalidInput}},
 		{name: "quota", err: &material.APIError{Platform: material.OfficialAccount, Code: 45009}, want: []error{material.ErrQuota}},
 		{name: "minute quota retries", err: &material.APIError{Platform: material.OfficialAccount, Code: 45011}, want: []error{material.ErrQuota}, retryable: true},
 		{name: "WeCom concurrency", err: &material.APIError{Platform: material.WeCom, Code: 45033}, want: []error{material.ErrBusy}, retryable: true},

@@ -27,13 +27,14 @@ const (
 	FormatSpeex   Format = "speex"
 )
 
-// formatInfo maps a format to its file extensions (the first is canonical)
-// and its MIME type.
+// formatInfo maps a format to the file extensions the platforms accept for
+// it (the first is canonical) and its MIME type. The pages name JPG/JPEG
+// and MP4 only: .jpe and .m4v are refused, as the platforms refuse them.
 var formatInfo = map[Format]struct {
 	exts []string
 	mime string
 }{
-	FormatJPEG:  {[]string{".jpg", ".jpeg", ".jpe"}, "image/jpeg"},
+	FormatJPEG:  {[]string{".jpg", ".jpeg"}, "image/jpeg"},
 	FormatPNG:   {[]string{".png"}, "image/png"},
 	FormatGIF:   {[]string{".gif"}, "image/gif"},
 	FormatBMP:   {[]string{".bmp"}, "image/bmp"},
@@ -41,7 +42,7 @@ var formatInfo = map[Format]struct {
 	FormatMP3:   {[]string{".mp3"}, "audio/mpeg"},
 	FormatWMA:   {[]string{".wma"}, "audio/x-ms-wma"},
 	FormatWAV:   {[]string{".wav"}, "audio/wav"},
-	FormatMP4:   {[]string{".mp4", ".m4v"}, "video/mp4"},
+	FormatMP4:   {[]string{".mp4"}, "video/mp4"},
 	FormatSpeex: {[]string{".speex", ".spx"}, "voice/speex"},
 }
 

@@ -2,6 +2,7 @@ package material
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,7 +141,7 @@ func (r Rule) Validate(src Source) error {
 	}
 	allowed := formatList(r.Formats)
 	if f := FormatOfName(src.Name()); !slices.Contains(r.Formats, f) {
-		return bad("format", fmt.Sprintf("the name's extension is not one of the accepted formats (%s)", allowed), ErrInvalidFormat)
+		return bad("format", fmt.Sprintf("%s: the accepted formats are %s (%s)", extText(src.Name()), allowed, extList(r.Formats)), ErrInvalidFormat)
 	}
 	head, err := src.Head()
 	if err != nil {
@@ -221,6 +222,24 @@ func formatList(fs []Format) string {
 	s := make([]string, len(fs))
 	for i, f := range fs {
 		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}
+
+// extText says what is wrong with a name's extension.
+func extText(name string) string {
+	if ext := path.Ext(name); ext != "" {
+		return fmt.Sprintf("the name's extension %q is not accepted", ext)
+	}
+	return "the name has no extension"
+}
+
+// extList lists the extensions the platforms accept for fs: ".jpg, .jpeg,
+// .png".
+func extList(fs []Format) string {
+	var s []string
+	for _, f := range fs {
+		s = append(s, formatInfo[f].exts...)
 	}
 	return strings.Join(s, ", ")
 }
