@@ -7,6 +7,11 @@
 // killed, paused and restarted at the same address to test what a client
 // does when Redis goes away.
 //
+// A Redis Cluster of several such servers (StartCluster, or SharedCluster)
+// tests what a redis.ClusterClient does: keys spread over the nodes by
+// hash slot, and scripts whose keys are in different slots refused
+// (CROSSSLOT).
+//
 // Without redis-server in PATH the tests that need one skip, saying how to
 // install it (apt-get install redis-server); when the environment variable
 // CI is set, they fail instead, so that a CI machine without it cannot pass
@@ -44,10 +49,11 @@ const Missing = "redis-server not found in PATH: install it (apt-get install -y 
 
 // Server is a redis-server process.
 type Server struct {
-	bin  string
-	dir  string // the temporary folder: socket, working directory
-	tcp  bool
-	port int // with tcp
+	bin     string
+	dir     string // the temporary folder: socket, working directory
+	tcp     bool
+	port    int  // with tcp
+	cluster bool // a node of a Cluster: TCP, its bus on port+10000
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -106,7 +112,11 @@ func New(opts ...Option) (*Server, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		if s.tcp {
-			if s.port, err = freePort(); err != nil {
+			pick := freePort
+			if s.cluster {
+				pick = freeClusterPort
+			}
+			if s.port, err = pick(); err != nil {
 				break
 			}
 		}
@@ -152,6 +162,9 @@ func (s *Server) start() error {
 		args = append(args, "--bind", "127.0.0.1", "--port", strconv.Itoa(s.port))
 	} else {
 		args = append(args, "--port", "0", "--unixsocket", s.socket(), "--unixsocketperm", "700")
+	}
+	if s.cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(s.dir, "nodes.conf"))
 	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
@@ -361,8 +374,9 @@ func Shared(tb testing.TB) *Server {
 	return shared.srv
 }
 
-// Main runs the package's tests and then stops the shared server, if one
-// was started: call it from TestMain as os.Exit(redistest.Main(m)).
+// Main runs the package's tests and then stops the shared server and the
+// shared Cluster, if they were started: call it from TestMain as
+// os.Exit(redistest.Main(m)).
 //
 // Examples cannot skip: without redis-server, and unless CI is set, Main
 // leaves the package's examples out as -skip '^Example' would, and says
@@ -380,6 +394,12 @@ func Main(m *testing.M) int {
 			}
 		}
 		shared.srv = nil
+	}
+	if err := closeSharedCluster(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
 	}
 	return code
 }
