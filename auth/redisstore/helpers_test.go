@@ -49,11 +49,18 @@ func prefix(t testing.TB) string { return redistest.Prefix(t) }
 func newStore(t testing.TB, srv *redistest.Server, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
 	t.Helper()
 	rdb := srv.Client(t, 0)
+	return storeOn(t, rdb, opts...), rdb
+}
+
+// storeOn returns a store on rdb under the test's prefix, with a 300 ms
+// timeout, unless opts say otherwise.
+func storeOn(t testing.TB, rdb redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+	t.Helper()
 	s, err := redisstore.New(rdb, append([]redisstore.Option{redisstore.WithPrefix(prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, rdb
+	return s
 }
 
 // stores makes the stores of a test on one Redis deployment: each call
@@ -76,11 +83,17 @@ func onCluster(c *redistest.Cluster) stores {
 	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
 		t.Helper()
 		rdb := c.Client(t)
-		s, err := redisstore.New(rdb, append([]redisstore.Option{redisstore.WithPrefix(prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}, opts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s, rdb
+		return storeOn(t, rdb, opts...), rdb
+	}
+}
+
+// onSentinel makes stores on the master of s, each with a failover client
+// of its own that finds the master through the sentinel.
+func onSentinel(s *redistest.Sentinel) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		rdb := s.Client(t, 0)
+		return storeOn(t, rdb, opts...), rdb
 	}
 }
 

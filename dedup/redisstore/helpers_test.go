@@ -60,13 +60,20 @@ func TestMain(m *testing.M) {
 // otherwise.
 func newStore(t testing.TB, srv *redistest.Server, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
 	t.Helper()
-	defaults := []redisstore.Option{redisstore.WithPrefix(redistest.Prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}
 	c := srv.Client(t, 0)
-	s, err := redisstore.New(c, append(defaults, opts...)...)
+	return storeOn(t, c, opts...), c
+}
+
+// storeOn returns a store on rdb under the test's prefix, with a 300 ms
+// timeout, unless opts say otherwise.
+func storeOn(t testing.TB, rdb redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+	t.Helper()
+	defaults := []redisstore.Option{redisstore.WithPrefix(redistest.Prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}
+	s, err := redisstore.New(rdb, append(defaults, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, c
+	return s
 }
 
 // stores makes the stores of a test on one Redis deployment: each call
@@ -89,11 +96,7 @@ func onCluster(c *redistest.Cluster) stores {
 	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
 		t.Helper()
 		rdb := c.Client(t)
-		s, err := redisstore.New(rdb, append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}, opts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s, rdb
+		return storeOn(t, rdb, opts...), rdb
 	}
 }
 

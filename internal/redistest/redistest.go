@@ -52,8 +52,9 @@ type Server struct {
 	bin     string
 	dir     string // the temporary folder: socket, working directory
 	tcp     bool
-	port    int  // with tcp
-	cluster bool // a node of a Cluster: TCP, its bus on port+10000
+	port    int    // with tcp
+	cluster bool   // a node of a Cluster: TCP, its bus on port+10000
+	watch   string // a sentinel's: the address of the master it watches
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -166,6 +167,16 @@ func (s *Server) start() error {
 	if s.cluster {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(s.dir, "nodes.conf"))
 	}
+	ready := "ready to accept connections"
+	if s.watch != "" {
+		// A sentinel reads (and rewrites) a configuration file, and says
+		// it watches its master once it listens.
+		var err error
+		if args, err = s.sentinelArgs(); err != nil {
+			return err
+		}
+		ready = "+monitor master"
+	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	setParentDeath(cmd)
@@ -178,7 +189,7 @@ func (s *Server) start() error {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
 	logs := &tail{}
-	ready := make(chan struct{})
+	isReady := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		// Read the server's log to the end, so that it never blocks on a
@@ -188,9 +199,9 @@ func (s *Server) start() error {
 		for sc.Scan() {
 			line := sc.Text()
 			logs.add(line)
-			if !signalled && strings.Contains(strings.ToLower(line), "ready to accept connections") {
+			if !signalled && strings.Contains(strings.ToLower(line), ready) {
 				signalled = true
-				close(ready)
+				close(isReady)
 			}
 		}
 		cmd.Wait()
@@ -199,7 +210,7 @@ func (s *Server) start() error {
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
 	select {
-	case <-ready:
+	case <-isReady:
 	case <-done:
 		return fmt.Errorf("redistest: redis-server exited at start: %s", logs)
 	case <-timer.C:

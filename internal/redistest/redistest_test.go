@@ -102,6 +102,9 @@ func TestNotInstalled(t *testing.T) {
 	if _, err := redistest.NewCluster(3); !errors.Is(err, exec.ErrNotFound) {
 		t.Errorf("NewCluster without redis-server = %v; want exec.ErrNotFound", err)
 	}
+	if _, err := redistest.NewSentinel(); !errors.Is(err, exec.ErrNotFound) {
+		t.Errorf("NewSentinel without redis-server = %v; want exec.ErrNotFound", err)
+	}
 }
 
 // TestCluster: a real Cluster: every node serves its share of the slots,
@@ -174,6 +177,38 @@ func TestNewClusterRefusesBadSizes(t *testing.T) {
 	for _, n := range []int{0, -1, 16385} {
 		if c, err := redistest.NewCluster(n); err == nil || c != nil {
 			t.Errorf("NewCluster(%d) = %v, %v; want an error", n, c, err)
+		}
+	}
+}
+
+// TestSentinel: a failover client finds the master through the sentinel
+// and writes to it.
+func TestSentinel(t *testing.T) {
+	t.Parallel()
+	s := redistest.StartSentinel(t)
+	ctx := t.Context()
+	sc := redis.NewSentinelClient(&redis.Options{Addr: s.Addr()})
+	defer sc.Close()
+	addr, err := sc.GetMasterAddrByName(ctx, redistest.MasterName).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(s.Master().Addr(), net.JoinHostPort(addr[0], addr[1])); diff != "" {
+		t.Errorf("the sentinel's master (-want +got):\n%s", diff)
+	}
+	if err := s.Client(t, 2).Set(ctx, "k", "v", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Master().Client(t, 2).Get(ctx, "k").Val(); got != "v" {
+		t.Errorf("the master holds %q, want the value written through the sentinel", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{s.Addr(), s.Master().Addr()} {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			t.Errorf("%s still answers after Close", addr)
 		}
 	}
 }
