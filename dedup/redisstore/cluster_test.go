@@ -70,3 +70,14 @@ func TestClusterRejectedIDForgotten(t *testing.T) {
 	t.Parallel()
 	testRejectedIDForgotten(t, onCluster(redistest.SharedCluster(t)), fixedFile(t, "cluster forget"))
 }
+
+// TestSentinelConformance runs the Store suite on a master found through a
+// sentinel (redis.NewFailoverClient): one master, one sentinel, no
+// failover.
+func TestSentinelConformance(t *testing.T) {
+	t.Parallel()
+	sen := redistest.StartSentinel(t)
+	deduptest.RunStore(t, func(t testing.TB) dedup.Store {
+		return storeOn(t, sen.Client(t, 0))
+	})
+}

@@ -10,7 +10,8 @@
 // A Redis Cluster of several such servers (StartCluster, or SharedCluster)
 // tests what a redis.ClusterClient does: keys spread over the nodes by
 // hash slot, and scripts whose keys are in different slots refused
-// (CROSSSLOT).
+// (CROSSSLOT). A master watched by a sentinel (StartSentinel) tests what a
+// redis.FailoverClient does.
 //
 // Without redis-server in PATH the tests that need one skip, saying how to
 // install it (apt-get install redis-server); when the environment variable
