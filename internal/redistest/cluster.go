@@ -219,9 +219,9 @@ func (c *Cluster) Addrs() []string {
 func (c *Cluster) Options() *redis.ClusterOptions {
 	return &redis.ClusterOptions{
 		Addrs:                 c.Addrs(),
-		DialTimeout:           2 * time.Second,
-		ReadTimeout:           2 * time.Second,
-		WriteTimeout:          2 * time.Second,
+		DialTimeout:           clientTimeout,
+		ReadTimeout:           clientTimeout,
+		WriteTimeout:          clientTimeout,
 		ContextTimeoutEnabled: true,
 	}
 }

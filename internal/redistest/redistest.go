@@ -43,6 +43,10 @@ import (
 // startTimeout bounds the wait for a server to say it is ready.
 const startTimeout = 20 * time.Second
 
+// clientTimeout is the dial, read and write timeout of the clients'
+// options.
+const clientTimeout = 2 * time.Second
+
 // Missing is the message of a test skipped (or failed, in CI) for want of
 // redis-server.
 const Missing = "redis-server not found in PATH: install it (apt-get install -y redis-server) to run the Redis tests; " +
@@ -257,9 +261,9 @@ func (s *Server) Options(db int) *redis.Options {
 		Network:               s.Network(),
 		Addr:                  s.Addr(),
 		DB:                    db,
-		DialTimeout:           2 * time.Second,
-		ReadTimeout:           2 * time.Second,
-		WriteTimeout:          2 * time.Second,
+		DialTimeout:           clientTimeout,
+		ReadTimeout:           clientTimeout,
+		WriteTimeout:          clientTimeout,
 		ContextTimeoutEnabled: true,
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -91,9 +90,9 @@ func (s *Sentinel) FailoverOptions(db int) *redis.FailoverOptions {
 		MasterName:            MasterName,
 		SentinelAddrs:         []string{s.Addr()},
 		DB:                    db,
-		DialTimeout:           2 * time.Second,
-		ReadTimeout:           2 * time.Second,
-		WriteTimeout:          2 * time.Second,
+		DialTimeout:           clientTimeout,
+		ReadTimeout:           clientTimeout,
+		WriteTimeout:          clientTimeout,
 		ContextTimeoutEnabled: true,
 	}
 }
