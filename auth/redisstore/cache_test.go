@@ -50,12 +50,17 @@ func TestCacheNoRoundTripOnTheHotPath(t *testing.T) {
 
 func TestCacheFleetOneFetchPerExpiryAndRejection(t *testing.T) {
 	t.Parallel()
-	p := newPlatform(t)
-	srv := redistest.Shared(t)
+	testCacheFleetOneFetchPerExpiryAndRejection(t, newPlatform(t), onServer(redistest.Shared(t)))
+}
+
+// testCacheFleetOneFetchPerExpiryAndRejection: eight caches of p's account
+// over stores of newStore, each with its own client, cold at once, make
+// one fetch; told at once that the token was rejected, one more.
+func testCacheFleetOneFetchPerExpiryAndRejection(t *testing.T, p *platform, newStore stores) {
 	const n = 8
 	caches := make([]*auth.Cache, n)
 	for i := range caches {
-		s, _ := newStore(t, srv)
+		s, _ := newStore(t)
 		caches[i] = auth.NewCache(p.fetcher(t), auth.WithStore(s))
 	}
 	all := func() []string {
@@ -111,10 +116,13 @@ func TestCacheFleetOneFetchPerExpiryAndRejection(t *testing.T) {
 // it, does not free B's lock, and the fleet ends up on B's token.
 func TestCacheLockLapsedWhileItsHolderWorks(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Shared(t)
-	sa, rdb := newStore(t, srv)
-	sb, _ := newStore(t, srv)
-	sc, _ := newStore(t, srv)
+	testCacheLockLapsedWhileItsHolderWorks(t, onServer(redistest.Shared(t)))
+}
+
+func testCacheLockLapsedWhileItsHolderWorks(t *testing.T, newStore stores) {
+	sa, rdb := newStore(t)
+	sb, _ := newStore(t)
+	sc, _ := newStore(t)
 	logger, logs := newLogger()
 	fa, fb, fc := newBlockingFetcher("k"), newBlockingFetcher("k"), newBlockingFetcher("k")
 	a := auth.NewCache(fa, auth.WithStore(sa), auth.WithLogger(logger))
@@ -157,9 +165,12 @@ func TestCacheLockLapsedWhileItsHolderWorks(t *testing.T) {
 // held waits, and takes the holder's token when it is released.
 func TestCacheWaitsForTheHolderThenTakesItsToken(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Shared(t)
-	sa, _ := newStore(t, srv)
-	sb, _ := newStore(t, srv)
+	testCacheWaitsForTheHolderThenTakesItsToken(t, onServer(redistest.Shared(t)))
+}
+
+func testCacheWaitsForTheHolderThenTakesItsToken(t *testing.T, newStore stores) {
+	sa, _ := newStore(t)
+	sb, _ := newStore(t)
 	fa, fb := newBlockingFetcher("k"), newBlockingFetcher("k")
 	a := auth.NewCache(fa, auth.WithStore(sa))
 	b := auth.NewCache(fb, auth.WithStore(sb))

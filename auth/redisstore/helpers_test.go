@@ -49,11 +49,60 @@ func prefix(t testing.TB) string { return redistest.Prefix(t) }
 func newStore(t testing.TB, srv *redistest.Server, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
 	t.Helper()
 	rdb := srv.Client(t, 0)
+	return storeOn(t, rdb, opts...), rdb
+}
+
+// storeOn returns a store on rdb under the test's prefix, with a 300 ms
+// timeout, unless opts say otherwise.
+func storeOn(t testing.TB, rdb redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+	t.Helper()
 	s, err := redisstore.New(rdb, append([]redisstore.Option{redisstore.WithPrefix(prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, rdb
+	return s
+}
+
+// stores makes the stores of a test on one Redis deployment: each call
+// returns a store with a Redis client of its own (as another process would
+// have) and that client, under the test's prefix with a 300 ms timeout
+// unless opts say otherwise.
+type stores func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient)
+
+// onServer makes stores on the single server srv.
+func onServer(srv *redistest.Server) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		return newStore(t, srv, opts...)
+	}
+}
+
+// onCluster makes stores on the Cluster c, each with a redis.ClusterClient
+// of its own.
+func onCluster(c *redistest.Cluster) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		rdb := c.Client(t)
+		return storeOn(t, rdb, opts...), rdb
+	}
+}
+
+// onSentinel makes stores on the master of s, each with a failover client
+// of its own that finds the master through the sentinel.
+func onSentinel(s *redistest.Sentinel) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		rdb := s.Client(t, 0)
+		return storeOn(t, rdb, opts...), rdb
+	}
+}
+
+// under makes the stores of newStore under prefix p.
+func (newStore stores) under(p string) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		return newStore(t, append([]redisstore.Option{redisstore.WithPrefix(p)}, opts...)...)
+	}
 }
 
 // countingHook counts the commands a client sends.
@@ -75,16 +124,24 @@ func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 	}
 }
 
-// platform is the emulator serving the test account over HTTP.
+// platform is the emulator serving an account over HTTP.
 type platform struct {
 	*emulator.Emulator
-	base string // the Official Account base URL
+	base          string // the Official Account base URL
+	appID, secret string // the account's
 }
 
+// newPlatform serves the test account.
 func newPlatform(t testing.TB, opts ...emulator.Option) *platform {
 	t.Helper()
+	return newPlatformOf(t, testAppID, testSecret, opts...)
+}
+
+// newPlatformOf serves the account appID.
+func newPlatformOf(t testing.TB, appID, secret string, opts ...emulator.Option) *platform {
+	t.Helper()
 	em := emulator.New(opts...)
-	if err := em.AddOfficialAccount(testAppID, testSecret); err != nil {
+	if err := em.AddOfficialAccount(appID, secret); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(em)
@@ -92,7 +149,7 @@ func newPlatform(t testing.TB, opts ...emulator.Option) *platform {
 		srv.Close()
 		em.Close()
 	})
-	return &platform{em, srv.URL + emulator.OfficialAccountPrefix}
+	return &platform{em, srv.URL + emulator.OfficialAccountPrefix, appID, secret}
 }
 
 // fetches returns how many plain tokens the emulator handed out, after
@@ -105,7 +162,7 @@ func (p *platform) fetches(t testing.TB) int {
 	if err := p.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	n := p.TokenFetches(testAppID).Plain
+	n := p.TokenFetches(p.appID).Plain
 	logged := 0
 	for _, r := range p.Requests() {
 		if r.Path == "/cgi-bin/token" && r.Status == 200 && r.Errcode == 0 {
@@ -149,10 +206,10 @@ func businessCall(ctx context.Context, base, tok string) (int, error) {
 	return r.ErrCode, nil
 }
 
-// fetcher returns a fetcher of the plain token from the platform.
+// fetcher returns a fetcher of the account's plain token from the platform.
 func (p *platform) fetcher(t testing.TB, opts ...auth.FetcherOption) auth.Fetcher {
 	t.Helper()
-	f, err := auth.NewOfficialAccount(testAppID, testSecret, append([]auth.FetcherOption{auth.WithBaseURL(p.base)}, opts...)...)
+	f, err := auth.NewOfficialAccount(p.appID, p.secret, append([]auth.FetcherOption{auth.WithBaseURL(p.base)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

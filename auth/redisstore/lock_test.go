@@ -14,9 +14,12 @@ import (
 
 func TestLockIsExclusiveAndReleasedByItsOwnerOnly(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Shared(t)
-	a, rdb := newStore(t, srv)
-	b, _ := newStore(t, srv)
+	testLockIsExclusiveAndReleasedByItsOwnerOnly(t, onServer(redistest.Shared(t)))
+}
+
+func testLockIsExclusiveAndReleasedByItsOwnerOnly(t *testing.T, newStore stores) {
+	a, rdb := newStore(t)
+	b, _ := newStore(t)
 	ctx := t.Context()
 
 	la, err := a.TryLock(ctx, "k", 10*time.Second)
@@ -55,9 +58,12 @@ func TestLockIsExclusiveAndReleasedByItsOwnerOnly(t *testing.T) {
 // its TTL runs out; waiting for a real TTL would only slow the test.
 func TestLockLapsedWhileItsHolderWorks(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Shared(t)
-	a, rdb := newStore(t, srv)
-	b, _ := newStore(t, srv)
+	testLockLapsedWhileItsHolderWorks(t, onServer(redistest.Shared(t)))
+}
+
+func testLockLapsedWhileItsHolderWorks(t *testing.T, newStore stores) {
+	a, rdb := newStore(t)
+	b, _ := newStore(t)
 	ctx := t.Context()
 	exp := time.Now().Add(2 * time.Hour)
 
@@ -88,7 +94,10 @@ func TestLockLapsedWhileItsHolderWorks(t *testing.T) {
 
 	// A lapsed lock that nobody took: its holder's token is the newest,
 	// and is saved.
-	lc, _ := a.TryLock(ctx, "j", time.Second)
+	lc, err := a.TryLock(ctx, "j", time.Second)
+	if err != nil || lc == nil {
+		t.Fatalf("TryLock = %v, %v", lc, err)
+	}
 	rdb.Del(ctx, a.LockKey("j"))
 	if saved, err := lc.Save(ctx, auth.Token{Value: "C", ExpiresAt: exp}); err != nil || !saved {
 		t.Errorf("Save of a lapsed lock nobody took = %v, %v; want true", saved, err)
@@ -97,8 +106,11 @@ func TestLockLapsedWhileItsHolderWorks(t *testing.T) {
 
 func TestWaitUnlock(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Shared(t)
-	s, _ := newStore(t, srv)
+	testWaitUnlock(t, onServer(redistest.Shared(t)))
+}
+
+func testWaitUnlock(t *testing.T, newStore stores) {
+	s, _ := newStore(t)
 	ctx := t.Context()
 
 	if err := s.WaitUnlock(ctx, "free"); err != nil {
@@ -106,7 +118,10 @@ func TestWaitUnlock(t *testing.T) {
 	}
 
 	// Released by its holder.
-	l, _ := s.TryLock(ctx, "k", time.Minute)
+	l, err := s.TryLock(ctx, "k", time.Minute)
+	if err != nil || l == nil {
+		t.Fatalf("TryLock = %v, %v", l, err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.WaitUnlock(ctx, "k") }()
 	select {
@@ -122,15 +137,17 @@ func TestWaitUnlock(t *testing.T) {
 	}
 
 	// Lapsed: its holder died. A Redis TTL of 0 + 3×300 ms.
-	if l, _ := s.TryLock(ctx, "dead", 0); l == nil {
-		t.Fatal("no lock")
+	if l, err := s.TryLock(ctx, "dead", 0); err != nil || l == nil {
+		t.Fatalf("TryLock = %v, %v", l, err)
 	}
 	if err := s.WaitUnlock(ctx, "dead"); err != nil {
 		t.Errorf("WaitUnlock of a lock that lapses = %v", err)
 	}
 
 	// The caller gives up.
-	_, _ = s.TryLock(ctx, "held", time.Minute)
+	if l, err := s.TryLock(ctx, "held", time.Minute); err != nil || l == nil {
+		t.Fatalf("TryLock = %v, %v", l, err)
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	go func() { done <- s.WaitUnlock(cctx, "held") }()
 	cancel()

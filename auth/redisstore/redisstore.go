@@ -10,8 +10,10 @@
 //	if err != nil { ... }
 //	oa, err := officialaccount.New(appID, "", officialaccount.WithTokenSource(auth.NewCache(f, auth.WithStore(store))))
 //
-// It takes a redis.UniversalClient, so a single node, Sentinel and Cluster
-// all work. What auth.Cache does over it is told at auth.SharedStore: no
+// It takes a redis.UniversalClient: a single node (redis.NewClient),
+// Sentinel (redis.NewFailoverClient) and Cluster (redis.NewClusterClient)
+// all work, and its tests run on each (one master with one sentinel, a
+// Cluster of three nodes); failover and resharding are not tested. What auth.Cache does over it is told at auth.SharedStore: no
 // round trip while the token in memory is fresh, one fetch per expiry for
 // the whole fleet, and a fetch of its own, never a hang, when Redis is down
 // or slow.

@@ -27,6 +27,8 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	}{
 		{name: "empty prefix", opt: redisstore.WithPrefix(""), want: "prefix"},
 		{name: "prefix with a hash tag", opt: redisstore.WithPrefix("a{b}:"), want: "prefix"},
+		{name: "prefix with an opening brace", opt: redisstore.WithPrefix("a{:"), want: "prefix"},
+		{name: "prefix with a closing brace", opt: redisstore.WithPrefix("}a:"), want: "prefix"},
 		{name: "zero timeout", opt: redisstore.WithTimeout(0), want: "timeout"},
 		{name: "nil clock", opt: redisstore.WithClock(nil), want: "clock"},
 		{name: "nil logger", opt: redisstore.WithLogger(nil), want: "logger"},
@@ -46,7 +48,11 @@ func TestNewRefusesBadOptions(t *testing.T) {
 
 func TestSaveLoadCompareAndDelete(t *testing.T) {
 	t.Parallel()
-	s, rdb := newStore(t, redistest.Shared(t))
+	testSaveLoadCompareAndDelete(t, onServer(redistest.Shared(t)))
+}
+
+func testSaveLoadCompareAndDelete(t *testing.T, newStore stores) {
+	s, rdb := newStore(t)
 	ctx := t.Context()
 	const key = "officialaccount:token:wx1"
 	exp := time.Now().Add(2 * time.Hour).Truncate(time.Millisecond)
@@ -142,9 +148,12 @@ func TestLoadExpiryFromTTL(t *testing.T) {
 
 func TestLoadDropsWhatDoesNotDecode(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Shared(t)
+	testLoadDropsWhatDoesNotDecode(t, onServer(redistest.Shared(t)))
+}
+
+func testLoadDropsWhatDoesNotDecode(t *testing.T, newStore stores) {
 	logger, logs := newLogger()
-	s, rdb := newStore(t, srv, redisstore.WithLogger(logger))
+	s, rdb := newStore(t, redisstore.WithLogger(logger))
 	ctx := t.Context()
 	values := []struct {
 		name string

@@ -284,68 +284,74 @@ func TestFleetHolderKilled(t *testing.T) {
 func TestServicesInOneProcessUploadOnce(t *testing.T) {
 	t.Parallel()
 	eachPlatform(t, func(t *testing.T, pl material.Platform, g *gate, p *platform) {
-		srv := redistest.Shared(t)
-		const n = 8
-		waiting := make(chan struct{}, n)
-		services := make([]*dedup.Service, n)
-		for i := range services {
-			s, rdb := newStore(t, srv)
-			rdb.AddHook(&commandHook{name: "pttl", seen: waiting})
-			services[i] = newService(t, p.client(t, pl), s)
-		}
-		path := sampleFile(t, 4096)
-		type result struct {
-			m   material.Media
-			err error
-		}
-		results := make(chan result, n)
-		for _, svc := range services {
-			go func() {
-				m, err := svc.Upload(t.Context(), material.KindImage, fromFile(t, path))
-				results <- result{m, err}
-			}()
-		}
-		receive(t, g.arrived, "an upload at the platform")
-		for range n - 1 {
-			receive(t, waiting, "a Service waiting for the lock")
-		}
-		g.release()
-		var first string
-		for range n {
-			r := receive(t, results, "an upload's result")
-			if r.err != nil {
-				t.Fatal(r.err)
-			}
-			if first == "" {
-				first = r.m.ID
-			}
-			if r.m.ID != first || r.m.Kind != material.KindImage || r.m.ExpiresAt.IsZero() {
-				t.Errorf("a Service got %+v, want media id %s with its expiry", r.m, first)
-			}
-		}
-		if got := p.uploads(t, pl); got != 1 {
-			t.Errorf("%d uploads reached the platform, want 1", got)
-		}
-		var total dedup.Stats
-		for _, svc := range services {
-			st := svc.Stats()
-			total.Uploads += st.Uploads
-			total.Reused += st.Reused
-		}
-		if total.Uploads != 1 || total.Reused != n-1 {
-			t.Errorf("the Services counted %d uploads and %d reused, want 1 and %d", total.Uploads, total.Reused, n-1)
-		}
-
-		// A Service that comes later takes the id from Redis.
-		s, _ := newStore(t, srv)
-		late := newService(t, p.client(t, pl), s)
-		if m, err := late.Upload(t.Context(), material.KindImage, fromFile(t, path)); err != nil || m.ID != first {
-			t.Errorf("a later Service got %v, %v; want %s", m.ID, err, first)
-		}
-		if got := p.uploads(t, pl); got != 1 {
-			t.Errorf("%d uploads after a later Service's, want 1", got)
-		}
+		testServicesUploadOnce(t, pl, g, p, onServer(redistest.Shared(t)), sampleFile(t, 4096))
 	})
+}
+
+// testServicesUploadOnce: eight Services of pl over stores of newStore
+// upload the file at path at once: one upload reaches p, held at g until
+// the seven others wait for its lock; all get its media id, and so does a
+// later Service.
+func testServicesUploadOnce(t *testing.T, pl material.Platform, g *gate, p *platform, newStore stores, path string) {
+	const n = 8
+	waiting := make(chan struct{}, n)
+	services := make([]*dedup.Service, n)
+	for i := range services {
+		s, rdb := newStore(t)
+		rdb.AddHook(&commandHook{name: "pttl", seen: waiting})
+		services[i] = newService(t, p.client(t, pl), s)
+	}
+	type result struct {
+		m   material.Media
+		err error
+	}
+	results := make(chan result, n)
+	for _, svc := range services {
+		go func() {
+			m, err := svc.Upload(t.Context(), material.KindImage, fromFile(t, path))
+			results <- result{m, err}
+		}()
+	}
+	receive(t, g.arrived, "an upload at the platform")
+	for range n - 1 {
+		receive(t, waiting, "a Service waiting for the lock")
+	}
+	g.release()
+	var first string
+	for range n {
+		r := receive(t, results, "an upload's result")
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if first == "" {
+			first = r.m.ID
+		}
+		if r.m.ID != first || r.m.Kind != material.KindImage || r.m.ExpiresAt.IsZero() {
+			t.Errorf("a Service got %+v, want media id %s with its expiry", r.m, first)
+		}
+	}
+	if got := p.uploads(t, pl); got != 1 {
+		t.Errorf("%d uploads reached the platform, want 1", got)
+	}
+	var total dedup.Stats
+	for _, svc := range services {
+		st := svc.Stats()
+		total.Uploads += st.Uploads
+		total.Reused += st.Reused
+	}
+	if total.Uploads != 1 || total.Reused != n-1 {
+		t.Errorf("the Services counted %d uploads and %d reused, want 1 and %d", total.Uploads, total.Reused, n-1)
+	}
+
+	// A Service that comes later takes the id from Redis.
+	s, _ := newStore(t)
+	late := newService(t, p.client(t, pl), s)
+	if m, err := late.Upload(t.Context(), material.KindImage, fromFile(t, path)); err != nil || m.ID != first {
+		t.Errorf("a later Service got %v, %v; want %s", m.ID, err, first)
+	}
+	if got := p.uploads(t, pl); got != 1 {
+		t.Errorf("%d uploads after a later Service's, want 1", got)
+	}
 }
 
 // TestRejectedIDForgottenAcrossTheFleet: a media id the platform rejects
@@ -354,13 +360,18 @@ func TestServicesInOneProcessUploadOnce(t *testing.T) {
 // since is kept.
 func TestRejectedIDForgottenAcrossTheFleet(t *testing.T) {
 	t.Parallel()
+	testRejectedIDForgotten(t, onServer(redistest.Shared(t)), sampleFile(t, 4096))
+}
+
+// testRejectedIDForgotten: Services A and B of WeCom over stores of
+// newStore share the media id of the file at path; B forgets it when the
+// platform rejects it, and A forgetting the old id keeps the new one.
+func testRejectedIDForgotten(t *testing.T, newStore stores, path string) {
 	p := newPlatform(t, nil)
-	srv := redistest.Shared(t)
-	sa, rdb := newStore(t, srv)
-	sb, _ := newStore(t, srv)
+	sa, rdb := newStore(t)
+	sb, _ := newStore(t)
 	a := newService(t, p.client(t, material.WeCom), sa)
 	b := newService(t, p.client(t, material.WeCom), sb)
-	path := sampleFile(t, 4096)
 	ctx := t.Context()
 
 	m, err := a.Upload(ctx, material.KindImage, fromFile(t, path))
@@ -391,7 +402,10 @@ func TestRejectedIDForgottenAcrossTheFleet(t *testing.T) {
 	if forgot, err := a.Forget(ctx, material.KindImage, fromFile(t, path), m.ID); err != nil || forgot {
 		t.Errorf("Forget of the old id = %v, %v; want false", forgot, err)
 	}
-	keys, _ := rdb.Keys(ctx, redistest.Prefix(t)+"*:entry").Result()
+	keys, err := keysMatching(ctx, rdb, redistest.Prefix(t)+"*:entry")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(keys) != 1 || !strings.Contains(rdb.Get(ctx, keys[0]).Val(), got.ID) {
 		t.Errorf("Redis holds %v; want the new id's entry", keys)
 	}

@@ -60,13 +60,71 @@ func TestMain(m *testing.M) {
 // otherwise.
 func newStore(t testing.TB, srv *redistest.Server, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
 	t.Helper()
-	defaults := []redisstore.Option{redisstore.WithPrefix(redistest.Prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}
 	c := srv.Client(t, 0)
-	s, err := redisstore.New(c, append(defaults, opts...)...)
+	return storeOn(t, c, opts...), c
+}
+
+// storeOn returns a store on rdb under the test's prefix, with a 300 ms
+// timeout, unless opts say otherwise.
+func storeOn(t testing.TB, rdb redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+	t.Helper()
+	defaults := []redisstore.Option{redisstore.WithPrefix(redistest.Prefix(t)), redisstore.WithTimeout(300 * time.Millisecond)}
+	s, err := redisstore.New(rdb, append(defaults, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, c
+	return s
+}
+
+// stores makes the stores of a test on one Redis deployment: each call
+// returns a store with a Redis client of its own (as another process would
+// have) and that client, under the test's prefix with a 300 ms timeout
+// unless opts say otherwise.
+type stores func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient)
+
+// onServer makes stores on the single server srv.
+func onServer(srv *redistest.Server) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		return newStore(t, srv, opts...)
+	}
+}
+
+// onCluster makes stores on the Cluster c, each with a redis.ClusterClient
+// of its own.
+func onCluster(c *redistest.Cluster) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		rdb := c.Client(t)
+		return storeOn(t, rdb, opts...), rdb
+	}
+}
+
+// under makes the stores of newStore under prefix p.
+func (newStore stores) under(p string) stores {
+	return func(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, redis.UniversalClient) {
+		t.Helper()
+		return newStore(t, append([]redisstore.Option{redisstore.WithPrefix(p)}, opts...)...)
+	}
+}
+
+// keysMatching returns the keys matching pattern (KEYS) on a single
+// server, or on every master of a Cluster.
+func keysMatching(ctx context.Context, rdb redis.UniversalClient, pattern string) ([]string, error) {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return rdb.Keys(ctx, pattern).Result()
+	}
+	var mu sync.Mutex
+	var keys []string
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		k, err := node.Keys(ctx, pattern).Result()
+		mu.Lock()
+		keys = append(keys, k...)
+		mu.Unlock()
+		return err
+	})
+	return keys, err
 }
 
 // platform is the emulator serving the test accounts over HTTP, on the
@@ -244,6 +302,19 @@ func sampleFile(t testing.TB, size int) string {
 	b.Write(bytes.Repeat([]byte{0x5a}, size))
 	path := t.TempDir() + "/welcome.png"
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fixedFile writes an image of about 4 KiB made of content to the test's
+// folder and returns its path: the same content makes the same bytes, and
+// so the same dedup key, in every run.
+func fixedFile(t testing.TB, content string) string {
+	t.Helper()
+	b := append([]byte("\x89PNG\r\n\x1a\n"+content), bytes.Repeat([]byte{0x5a}, 4096)...)
+	path := t.TempDir() + "/welcome.png"
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -8,8 +8,11 @@
 //	if err != nil { ... }
 //	svc, err := dedup.New(client, dedup.WithStore(store))
 //
-// It takes a redis.UniversalClient, so a single node, Sentinel and Cluster
-// all work, and follows the conventions of the token store
+// It takes a redis.UniversalClient: a single node (redis.NewClient),
+// Sentinel (redis.NewFailoverClient) and Cluster (redis.NewClusterClient)
+// all work, and its tests run on each (one master with one sentinel, a
+// Cluster of three nodes); failover and resharding are not tested. It
+// follows the conventions of the token store
 // (github.com/wxmaterial/wxmaterial/auth/redisstore): the same client, a
 // key prefix with a Cluster hash tag, Lua scripts, a timeout on every
 // call. What dedup.Service does over it is told in package dedup: a Store

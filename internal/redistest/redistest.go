@@ -7,6 +7,12 @@
 // killed, paused and restarted at the same address to test what a client
 // does when Redis goes away.
 //
+// A Redis Cluster of several such servers (StartCluster, or SharedCluster)
+// tests what a redis.ClusterClient does: keys spread over the nodes by
+// hash slot, and scripts whose keys are in different slots refused
+// (CROSSSLOT). A master watched by a sentinel (StartSentinel) tests what a
+// redis.FailoverClient does.
+//
 // Without redis-server in PATH the tests that need one skip, saying how to
 // install it (apt-get install redis-server); when the environment variable
 // CI is set, they fail instead, so that a CI machine without it cannot pass
@@ -37,6 +43,10 @@ import (
 // startTimeout bounds the wait for a server to say it is ready.
 const startTimeout = 20 * time.Second
 
+// clientTimeout is the dial, read and write timeout of the clients'
+// options.
+const clientTimeout = 2 * time.Second
+
 // Missing is the message of a test skipped (or failed, in CI) for want of
 // redis-server.
 const Missing = "redis-server not found in PATH: install it (apt-get install -y redis-server) to run the Redis tests; " +
@@ -44,10 +54,12 @@ const Missing = "redis-server not found in PATH: install it (apt-get install -y 
 
 // Server is a redis-server process.
 type Server struct {
-	bin  string
-	dir  string // the temporary folder: socket, working directory
-	tcp  bool
-	port int // with tcp
+	bin     string
+	dir     string // the temporary folder: socket, working directory
+	tcp     bool
+	port    int    // with tcp
+	cluster bool   // a node of a Cluster: TCP, its bus on port+10000
+	watch   string // a sentinel's: the address of the master it watches
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -106,7 +118,11 @@ func New(opts ...Option) (*Server, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		if s.tcp {
-			if s.port, err = freePort(); err != nil {
+			pick := freePort
+			if s.cluster {
+				pick = freeClusterPort
+			}
+			if s.port, err = pick(); err != nil {
 				break
 			}
 		}
@@ -153,6 +169,19 @@ func (s *Server) start() error {
 	} else {
 		args = append(args, "--port", "0", "--unixsocket", s.socket(), "--unixsocketperm", "700")
 	}
+	if s.cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(s.dir, "nodes.conf"))
+	}
+	ready := "ready to accept connections"
+	if s.watch != "" {
+		// A sentinel reads (and rewrites) a configuration file, and says
+		// it watches its master once it listens.
+		var err error
+		if args, err = s.sentinelArgs(); err != nil {
+			return err
+		}
+		ready = "+monitor master"
+	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	setParentDeath(cmd)
@@ -165,7 +194,7 @@ func (s *Server) start() error {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
 	logs := &tail{}
-	ready := make(chan struct{})
+	isReady := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		// Read the server's log to the end, so that it never blocks on a
@@ -175,9 +204,9 @@ func (s *Server) start() error {
 		for sc.Scan() {
 			line := sc.Text()
 			logs.add(line)
-			if !signalled && strings.Contains(strings.ToLower(line), "ready to accept connections") {
+			if !signalled && strings.Contains(strings.ToLower(line), ready) {
 				signalled = true
-				close(ready)
+				close(isReady)
 			}
 		}
 		cmd.Wait()
@@ -186,7 +215,7 @@ func (s *Server) start() error {
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
 	select {
-	case <-ready:
+	case <-isReady:
 	case <-done:
 		return fmt.Errorf("redistest: redis-server exited at start: %s", logs)
 	case <-timer.C:
@@ -232,9 +261,9 @@ func (s *Server) Options(db int) *redis.Options {
 		Network:               s.Network(),
 		Addr:                  s.Addr(),
 		DB:                    db,
-		DialTimeout:           2 * time.Second,
-		ReadTimeout:           2 * time.Second,
-		WriteTimeout:          2 * time.Second,
+		DialTimeout:           clientTimeout,
+		ReadTimeout:           clientTimeout,
+		WriteTimeout:          clientTimeout,
 		ContextTimeoutEnabled: true,
 	}
 }
@@ -361,8 +390,9 @@ func Shared(tb testing.TB) *Server {
 	return shared.srv
 }
 
-// Main runs the package's tests and then stops the shared server, if one
-// was started: call it from TestMain as os.Exit(redistest.Main(m)).
+// Main runs the package's tests and then stops the shared server and the
+// shared Cluster, if they were started: call it from TestMain as
+// os.Exit(redistest.Main(m)).
 //
 // Examples cannot skip: without redis-server, and unless CI is set, Main
 // leaves the package's examples out as -skip '^Example' would, and says
@@ -380,6 +410,12 @@ func Main(m *testing.M) int {
 			}
 		}
 		shared.srv = nil
+	}
+	if err := closeSharedCluster(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
 	}
 	return code
 }
