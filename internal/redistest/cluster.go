@@ -60,7 +60,7 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 }
 
 // NewCluster starts n redis-server processes with cluster mode on, gives
-// each an even share of the slots (CLUSTER ADDSLOTSRANGE) and an epoch of
+// each an even share of the slots (CLUSTER ADDSLOTS) and an epoch of
 // its own, introduces them (CLUSTER MEET), and returns once every node
 // says the cluster is ok and knows an owner for every slot. Its error
 // matches exec.ErrNotFound when redis-server is not installed. Close stops
@@ -102,8 +102,13 @@ func (c *Cluster) form() error {
 	}
 	for i, rdb := range clients {
 		lo, hi := i*clusterSlots/n, (i+1)*clusterSlots/n-1
-		if err := rdb.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi).Err(); err != nil {
-			return fmt.Errorf("redistest: node %s: CLUSTER ADDSLOTSRANGE %d %d: %w", c.nodes[i].Addr(), lo, hi, err)
+		// ADDSLOTS with every slot, not ADDSLOTSRANGE, which needs Redis 7.
+		args := []any{"CLUSTER", "ADDSLOTS"}
+		for slot := lo; slot <= hi; slot++ {
+			args = append(args, slot)
+		}
+		if err := rdb.Do(ctx, args...).Err(); err != nil {
+			return fmt.Errorf("redistest: node %s: CLUSTER ADDSLOTS %d to %d: %w", c.nodes[i].Addr(), lo, hi, err)
 		}
 		// Distinct epochs, as redis-cli --cluster create gives: no
 		// collision for the nodes to resolve.
