@@ -306,17 +306,18 @@ func fileType(mt string) bool {
 // envelopeScan is what the top level of a JSON object says about errcode
 // and errmsg.
 type envelopeScan struct {
-	has       bool   // an errcode key is present (the last one counts, as encoding/json does)
-	code      int    // its value
-	malformed bool   // its value is not an integer, nor a string holding one, nor null
+	has       bool   // an errcode key is present
+	code      int    // its value: of several, the first that is not 0
+	malformed bool   // its value is not an integer nor a string holding one (null included)
 	msg       string // the errmsg, when it is a string
 	complete  bool   // the object ended within the bytes scanned
 	valid     bool   // the object is valid JSON, with nothing after it (only when complete)
 }
 
 // scanEnvelope reads the top level of the JSON object b starts with for
-// errcode and errmsg. Keys match case-insensitively, and the last of a
-// repeated key wins, as encoding/json decodes them. whole says b is the
+// errcode and errmsg. Keys match case-insensitively, as encoding/json
+// matches them; of a repeated errcode, the first that is not 0 counts (see
+// set), of a repeated errmsg the last. whole says b is the
 // whole reply: it is then decoded by encoding/json itself, which keeps no
 // copy of the values it skips; otherwise b may be cut short (a peek) and
 // its top level is read token by token as far as it goes. It is the one
@@ -371,17 +372,21 @@ func decodeEnvelope(b []byte) envelopeScan {
 		s.valid = false
 		return s
 	}
-	s.valid = true
 	if env.Errcode != nil {
-		s.set("errcode", env.Errcode)
+		// Read every errcode the object gives, not only the last one
+		// encoding/json keeps: one of them may say error.
+		return scanEnvelope(b[firstByte(b):], false)
 	}
+	s.valid = true
 	if env.Errmsg != nil {
 		s.set("errmsg", env.Errmsg)
 	}
 	return s
 }
 
-// set records the value of errcode or errmsg.
+// set records the value of errcode or errmsg. Of an errcode given more
+// than once, the first that is not 0 counts (a malformed one included): an
+// object that says error anywhere is an error reply.
 func (s *envelopeScan) set(key string, raw json.RawMessage) {
 	if !strings.EqualFold(key, "errcode") {
 		var msg string
@@ -390,8 +395,11 @@ func (s *envelopeScan) set(key string, raw json.RawMessage) {
 		}
 		return
 	}
+	if s.has && (s.malformed || s.code != 0) {
+		return
+	}
 	var n wire.Int
-	if err := n.UnmarshalJSON(raw); err != nil || int64(int(n)) != int64(n) {
+	if err := n.UnmarshalJSON(raw); err != nil || int64(int(n)) != int64(n) || string(raw) == "null" {
 		s.has, s.code, s.malformed = true, 0, true
 		return
 	}

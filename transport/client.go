@@ -202,6 +202,9 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) error {
 			if complete, _ := cl.bodyState(); !complete {
 				return &untrustedReply{}
 			}
+			if why := unplainSuccess(body); why != "" {
+				return &material.APIError{Platform: c.platform, Op: cl.op, HTTPStatus: resp.StatusCode, Message: why + ": " + redact.Snippet(body, c.secrets)}
+			}
 		}
 		return c.decodeInto(cl.op, resp.StatusCode, body, out)
 	})

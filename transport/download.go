@@ -81,7 +81,7 @@ func (c *Client) Download(ctx context.Context, req *Request) (*Reply, error) {
 		cl.observeCall(ctx, nil)
 		return r, nil
 	}
-	r.Content = contentOf(resp)
+	r.Content = contentOf(resp, c.secrets)
 	if cl.obs != nil {
 		r.Content.Body = &observedContent{rc: r.Content.Body, c: cl, ctx: ctx}
 	}
@@ -108,10 +108,13 @@ type partialError struct{ *material.APIError }
 func (e *partialError) Unwrap() error        { return e.APIError }
 func (e *partialError) Is(target error) bool { return target == ErrLength }
 
-func contentOf(resp *http.Response) *material.Content {
+// contentOf is the file a reply holds. The name and the type come from the
+// reply's headers: whatever of them secrets holds (a token a server echoed)
+// is hidden, since callers show and save them.
+func contentOf(resp *http.Response, secrets *redact.Set) *material.Content {
 	return &material.Content{
-		Name:        filenameOf(resp.Header.Get("Content-Disposition")),
-		ContentType: resp.Header.Get("Content-Type"),
+		Name:        secrets.Scrub(filenameOf(resp.Header.Get("Content-Disposition"))),
+		ContentType: secrets.Scrub(resp.Header.Get("Content-Type")),
 		Size:        resp.ContentLength,
 		Body:        resp.Body,
 	}
@@ -150,7 +153,7 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 		return nil, err
 	}
 	req.Header.Set("User-Agent", userAgent)
-	op := "GET " + u.Host + u.Path
+	op := "GET " + secrets.Scrub(u.Host+u.Path) // a link may carry a token in its path
 	resp, err := hc.Do(req)
 	if err != nil {
 		// A *url.Error's message repeats the whole link.
@@ -158,7 +161,7 @@ func downloadLink(ctx context.Context, hc *http.Client, platform material.Platfo
 	}
 	v := classify(resp)
 	if v.kind == BodyFile {
-		return contentOf(resp), nil
+		return contentOf(resp, secrets), nil
 	}
 	c := &Client{platform: platform, secrets: secrets}
 	if v.kind == BodyJSON {

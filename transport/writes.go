@@ -39,7 +39,8 @@ import (
 // url, jobid), any HTTP status other than 200 (5xx, 429 and redirects
 // included), a dropped connection, a context that ended while the reply
 // was awaited, and an errcode in a reply that is not the platform's plain
-// word (a string, a fraction, a key given twice, bytes after the object).
+// word (a string, a fraction, a key given twice, bytes after the object),
+// a success's errcode 0 included (unplainSuccess).
 // An errcode in an HTTP 200 reply that is (declined) is the platform's
 // verdict: a definite failure. A request whose body never left this side in full
 // cannot have been acted on: its failure does not match ErrOutcomeUnknown,
@@ -187,6 +188,22 @@ func tlsHandshake(err error) bool {
 
 // permanent reports transport errors that another attempt cannot fix.
 func permanent(err error) bool { return poll.Permanent(err) }
+
+// unplainSuccess says why a success reply to a write is not the platform's
+// plain word, or returns "": a reply without errcode, or with one errcode
+// key spelled so whose value is the JSON integer 0, is plain. An errcode
+// given twice, in another case, as a string or a fraction may hide a
+// failure: the write's outcome is then unknown (the caller's error is an
+// APIError, which judge makes unknown for a request sent in full).
+func unplainSuccess(body []byte) string {
+	if !scanEnvelope(body, true).has {
+		return ""
+	}
+	if code, ok := wire.Verdict(body); ok && code == 0 {
+		return ""
+	}
+	return "the reply's errcode is not the platform's plain 0 (given twice, in another case, as a string or a fraction)"
+}
 
 // untrustedReply is a success reply to a write that arrived before the
 // whole request had left this side: no platform acts on a request it has

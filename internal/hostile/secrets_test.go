@@ -348,3 +348,65 @@ func decodeEscapes(s string) string {
 	}
 	return s
 }
+
+// TestEchoedSecretsInFileHeaders: a download whose headers echo the token
+// (the file name of its Content-Disposition, a parameter of its
+// Content-Type) returns a Content whose Name and ContentType hide it, and a
+// link that carries the token in its path is not named with it in an
+// error. Callers show and save both.
+func TestEchoedSecretsInFileHeaders(t *testing.T) {
+	for _, p := range []material.Platform{material.OfficialAccount, material.WeCom} {
+		t.Run(string(p), func(t *testing.T) {
+			s := newServer(t)
+			s.api = func(w http.ResponseWriter, r *http.Request) {
+				tok := r.URL.Query().Get("access_token")
+				w.Header().Set("Content-Type", "image/jpeg; x="+tok)
+				w.Header().Set("Content-Disposition", `attachment; filename="`+tok+`.jpg"`)
+				io.WriteString(w, "\xff\xd8\xff\xe0 a jpeg")
+			}
+			c := newClients(t, s, clientOptions{})
+			var svc material.Service = c.oa
+			if p == material.WeCom {
+				svc = c.work
+			}
+			content, err := svc.Download(t.Context(), "M1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			content.Body.Close()
+			for _, tok := range s.mintedTokens() {
+				if strings.Contains(content.Name, tok) || strings.Contains(content.ContentType, tok) {
+					t.Errorf("Content name %q, type %q: the token shows", content.Name, content.ContentType)
+				}
+			}
+			if !strings.HasSuffix(content.Name, ".jpg") || !strings.HasPrefix(content.ContentType, "image/jpeg") {
+				t.Errorf("Content name %q, type %q: want what is not secret kept", content.Name, content.ContentType)
+			}
+		})
+	}
+	t.Run("link", func(t *testing.T) {
+		s := newServer(t)
+		s.api = func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/_media/") {
+				http.Error(w, "gone", http.StatusNotFound)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"video_url":"%s/_media/%s.mp4"}`, s.srv.URL, r.URL.Query().Get("access_token"))
+		}
+		c := newClients(t, s, clientOptions{})
+		content, err := c.oa.Download(t.Context(), "M1")
+		if err != nil || content.URL == "" {
+			t.Fatalf("Download = %+v, %v; want a video link", content, err)
+		}
+		_, err = c.oa.DownloadURL(t.Context(), content.URL)
+		if err == nil {
+			t.Fatal("DownloadURL of a link answering 404: no error")
+		}
+		for _, tok := range s.mintedTokens() {
+			if strings.Contains(err.Error(), tok) {
+				t.Errorf("err = %v: the token in the link's path shows", err)
+			}
+		}
+	})
+}

@@ -55,11 +55,22 @@ var brokenReplies = []brokenReply{
 	{name: "two busy objects", serve: jsonReply(`{"errcode":-1}{"errcode":-1}`)},
 	{name: "rejected token as a string", serve: jsonReply(`{"errcode":"42001","errmsg":"access_token expired"}`)},
 	{name: "a verdict given twice", serve: jsonReply(`{"errcode":45009,"errmsg":"quota","errcode":45009}`)},
+	// Nor is a success whose errcode 0 is not plain: another errcode, or
+	// another spelling, may say it failed.
+	{name: "success after a rejected token", serve: jsonReply(`{"errcode":40001,"errcode":0,` + allFields + `}`)},
+	{name: "success after busy", serve: jsonReply(`{"errcode":-1,` + allFields + `,"errcode":0}`)},
+	{name: "success after ErrCode -1", serve: jsonReply(`{"ErrCode":-1,"errcode":0,` + allFields + `}`)},
+	{name: "success as a string", serve: jsonReply(`{"errcode":"0",` + allFields + `}`)},
+	{name: "success with errcode null", serve: jsonReply(`{"errcode":null,` + allFields + `}`)},
 	{name: "HTTP 307", serve: func(w http.ResponseWriter) {
 		w.Header().Set("Location", "http://127.0.0.1:1/x")
 		w.WriteHeader(307)
 	}},
 }
+
+// allFields are the fields of every write's success, for a reply that
+// would be one but for its errcode.
+const allFields = `"errmsg":"ok","type":"image","media_id":"M1","thumb_media_id":"M1","url":"http://127.0.0.1:1/1.jpg","jobid":"J1","created_at":"1700000000"`
 
 // jsonReply serves body as application/json with status 200.
 func jsonReply(body string) func(w http.ResponseWriter) {

@@ -130,6 +130,9 @@ func Snippet[T ~string | ~[]byte](text T, s *Set) string {
 // Snippet.
 func (s *Set) Scrub(text string) string {
 	hidden := s.matcher().hide(text)
+	if len(hidden) == 0 {
+		return text
+	}
 	var b strings.Builder
 	prev := 0
 	for _, h := range hidden {
