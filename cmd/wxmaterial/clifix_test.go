@@ -3,6 +3,10 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wxmaterial/wxmaterial/material"
 )
 
 // TestDeleteErrorLinesPrefixed: each failure of a delete of several ids is
@@ -26,5 +30,68 @@ func TestDeleteErrorLinesPrefixed(t *testing.T) {
 		if !strings.HasPrefix(l, "wxmaterial delete: ") {
 			t.Errorf("error line without the prefix: %q\nstderr:\n%s", l, r.stderr)
 		}
+	}
+}
+
+// TestTextOutputTabSeparated: the line-per-item outputs of upload, list,
+// download and delete separate their columns with one tab and never end a
+// line in a separator or a space, so that cut -f reads them.
+func TestTextOutputTabSeparated(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	voiceName, amr := sample(t, material.KindVoice)
+	imageName, png := sample(t, material.KindImage)
+	voice := writeFile(t, voiceName, amr)
+	image := writeFile(t, imageName, png)
+
+	check := func(what, out string, fields int) [][]string {
+		t.Helper()
+		var rows [][]string
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			if strings.HasSuffix(line, "\t") || strings.HasSuffix(line, " ") || strings.Contains(line, "  ") {
+				t.Errorf("%s: line %q ends in a separator or aligns with spaces", what, line)
+			}
+			f := strings.Split(line, "\t")
+			if fields > 0 && len(f) != fields {
+				t.Errorf("%s: line %q has %d tab-separated fields, want %d", what, line, len(f), fields)
+			}
+			rows = append(rows, f)
+		}
+		return rows
+	}
+
+	// A permanent voice has no URL: three fields, no trailing tab.
+	up := check("upload --permanent voice", s.run(t, "-q", "upload", "--permanent", voice).ok(t), 3)
+	if diff := cmp.Diff([]string{voice, "voice"}, up[0][:2]); diff != "" || up[0][2] == "" {
+		t.Errorf("upload --permanent voice: %q (-want +got):\n%s", up[0], diff)
+	}
+	// A permanent image has one: four fields.
+	img := check("upload --permanent image", s.run(t, "-q", "upload", "--permanent", image).ok(t), 4)
+	if !strings.HasPrefix(img[0][3], "http") {
+		t.Errorf("upload --permanent image: no URL in the fourth field: %q", img[0])
+	}
+	// Temporary media: the expiry in the fourth field.
+	tmp := check("upload", s.run(t, "-q", "upload", image).ok(t), 4)
+	if !strings.HasPrefix(tmp[0][3], "expires ") {
+		t.Errorf("upload: no expiry in the fourth field: %q", tmp[0])
+	}
+	// Articles' images: file, kind, URL.
+	check("upload --image-url", s.run(t, "-q", "upload", "--image-url", image).ok(t), 3)
+
+	list := check("list", s.run(t, "-q", "list", "--kind", "voice").ok(t), 4)
+	if diff := cmp.Diff([]string{"KIND", "MEDIA ID", "UPDATED", "NAME"}, list[0]); diff != "" {
+		t.Errorf("list's header (-want +got):\n%s", diff)
+	}
+	found := false
+	for _, r := range list[1:] {
+		found = found || r[1] == up[0][2]
+	}
+	if !found {
+		t.Errorf("list --kind voice has no row with the uploaded id %s in its second field: %q", up[0][2], list)
+	}
+	check("download", s.run(t, "-q", "download", "-o", t.TempDir(), tmp[0][2]).ok(t), 3)
+	del := check("delete", s.run(t, "-q", "delete", up[0][2], img[0][2]).ok(t), 2)
+	if diff := cmp.Diff([][]string{{"deleted", up[0][2]}, {"deleted", img[0][2]}}, del); diff != "" {
+		t.Errorf("delete (-want +got):\n%s", diff)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/dedup"
@@ -247,21 +246,18 @@ func (a *app) printUploads(results []uploadResult) error {
 		results = []uploadResult{}
 	}
 	return a.emit(results, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, r := range results {
+			fields := []string{r.File, string(r.Kind), r.MediaID, r.URL}
 			switch {
 			case r.MediaID == "":
-				fmt.Fprintf(tw, "%s\t%s\t%s", r.File, r.Kind, r.URL)
+				fields = []string{r.File, string(r.Kind), r.URL}
 			case r.ExpiresAt != nil:
-				fmt.Fprintf(tw, "%s\t%s\t%s\texpires %s", r.File, r.Kind, r.MediaID, stamp(*r.ExpiresAt))
-			default:
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s", r.File, r.Kind, r.MediaID, r.URL)
+				fields[3] = "expires " + stamp(*r.ExpiresAt)
 			}
 			if r.Reused {
-				fmt.Fprint(tw, "\t(uploaded before)")
+				fields = append(fields, "(uploaded before)")
 			}
-			fmt.Fprintln(tw)
+			row(w, fields...)
 		}
-		tw.Flush()
 	})
 }
