@@ -95,3 +95,43 @@ func TestTextOutputTabSeparated(t *testing.T) {
 		t.Errorf("delete (-want +got):\n%s", diff)
 	}
 }
+
+// TestCopyNewsNamesOnlyThePlatformsInvolved: copy --kind news is refused
+// before anything is sent, with a reason that names only the platforms of
+// the copy.
+func TestCopyNewsNamesOnlyThePlatformsInvolved(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		want, not string
+	}{
+		{name: "Official Account library to itself", args: []string{"copy", "--kind", "news", "--from-library", "--to-library", "some-news-id"},
+			want: "news cannot be copied: the Official Account's add_news went offline upstream on 2022-02-28", not: "WeCom"},
+		{name: "Official Account to its library", args: []string{"copy", "--kind", "news", "--to-library", "some-news-id"},
+			want: "add_news went offline", not: "WeCom"},
+		{name: "Official Account to WeCom", args: []string{"copy", "--kind", "news", "--from-library", "--to-platform", "work", "some-news-id"},
+			want: "news cannot be copied: WeCom has no news", not: "add_news"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, flags := s.oa("", "")
+			args := append(flags, tc.args...)
+			if strings.Contains(strings.Join(tc.args, " "), "--to-platform work") {
+				wenv, wflags := s.work()
+				for _, v := range wenv {
+					env = append(env, "TO_"+v)
+				}
+				args = append(args, "--to-base-url", wflags[1])
+			}
+			r := cli(t, env, args...)
+			r.fails(t, exitUsage, tc.want)
+			if strings.Contains(r.stderr, tc.not) {
+				t.Errorf("the message names %s, which the copy does not involve:\n%s", tc.not, r.stderr)
+			}
+		})
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Fatalf("a refused copy sent %d requests: %+v", n, s.Requests())
+	}
+}

@@ -102,9 +102,6 @@ func runCopy(ctx context.Context, a *app, args []string) error {
 		if kind, err = material.ParseKind(f.kind); err != nil {
 			return &usageError{err.Error()}
 		}
-		if kind == material.KindNews {
-			return usagef("news cannot be copied: add_news went offline upstream on 2022-02-28, and WeCom has no news")
-		}
 	}
 	desc := f.title != "" || f.intro != ""
 	switch {
@@ -255,7 +252,7 @@ func kindPhrase(k material.Kind) string {
 // target takes them, as Copy would, before anything is requested.
 func checkCopyKind(kind material.Kind, from material.Platform, fromAPI material.API, to material.Platform, toAPI material.API) error {
 	if kind == material.KindNews {
-		return errors.New("news cannot be copied: add_news went offline upstream on 2022-02-28, and WeCom has no news")
+		return errors.New(newsCopyProblem(from, to))
 	}
 	if kinds := material.KindsFor(from, fromAPI); !slices.Contains(kinds, kind) {
 		return fmt.Errorf("the source, %s %s media, has no %s (kinds there: %s)", from, fromAPI, kind, joinKinds(kinds))
@@ -264,6 +261,20 @@ func checkCopyKind(kind material.Kind, from material.Platform, fromAPI material.
 		return fmt.Errorf("the target, %s %s media, takes no %s (kinds there: %s)", to, toAPI, kind, joinKinds(material.KindsFor(to, toAPI)))
 	}
 	return nil
+}
+
+// newsCopyProblem says why news cannot be copied from one platform to
+// another, naming only those two: an Official Account target cannot add
+// news (add_news went offline), and WeCom has none.
+func newsCopyProblem(from, to material.Platform) string {
+	var why []string
+	if to == material.OfficialAccount {
+		why = append(why, "the Official Account's add_news went offline upstream on 2022-02-28 (articles are made with the draft API now)")
+	}
+	if from == material.WeCom || to == material.WeCom {
+		why = append(why, "WeCom has no news")
+	}
+	return "news cannot be copied: " + strings.Join(why, ", and ")
 }
 
 // joinKinds lists kinds for a message.
