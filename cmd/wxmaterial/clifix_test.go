@@ -135,3 +135,39 @@ func TestCopyNewsNamesOnlyThePlatformsInvolved(t *testing.T) {
 		t.Fatalf("a refused copy sent %d requests: %+v", n, s.Requests())
 	}
 }
+
+// TestUploadUnknownKindListsThePlatformsKinds: an unknown --kind is a usage
+// error listing only the kinds the chosen platform takes on that upload.
+func TestUploadUnknownKindListsThePlatformsKinds(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	oaEnv, oaFlags := s.oa("", "")
+	wcEnv, wcFlags := s.work()
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		flags []string
+		args  []string
+		want  string
+	}{
+		{name: "OA temporary", env: oaEnv, flags: oaFlags, args: []string{"upload", "--kind", "bogus", "x.png"},
+			want: `kind "bogus": unknown kind (want one of image, voice, video, thumb: the kinds Official Account temporary media take)`},
+		{name: "OA permanent", env: oaEnv, flags: oaFlags, args: []string{"upload", "--permanent", "--kind", "bogus", "x.png"},
+			want: `(want one of image, voice, video, thumb: the kinds Official Account permanent media take)`},
+		{name: "OA article images", env: oaEnv, flags: oaFlags, args: []string{"upload", "--image-url", "--kind", "bogus", "x.png"},
+			want: `(want one of image: `},
+		{name: "WeCom temporary", env: wcEnv, flags: wcFlags, args: []string{"upload", "--kind", "bogus", "x.png"},
+			want: `(want one of image, voice, video, file: the kinds WeCom temporary media take)`},
+		{name: "copy from WeCom", env: wcEnv, flags: wcFlags, args: []string{"copy", "--kind", "bogus", "--to-library", "some-id"},
+			want: `(want one of image, voice, video, file: the kinds of WeCom temporary media)`},
+		{name: "copy from an OA library", env: oaEnv, flags: oaFlags, args: []string{"copy", "--kind", "bogus", "--from-library", "some-id"},
+			want: `(want one of image, voice, video, thumb: the kinds of Official Account permanent media)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cli(t, tc.env, append(tc.flags, tc.args...)...).fails(t, exitUsage, tc.want)
+		})
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Fatalf("an unknown kind sent %d requests", n)
+	}
+}

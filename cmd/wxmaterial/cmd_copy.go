@@ -100,7 +100,16 @@ func runCopy(ctx context.Context, a *app, args []string) error {
 	var kind material.Kind
 	if f.kind != "" {
 		if kind, err = material.ParseKind(f.kind); err != nil {
-			return &usageError{err.Error()}
+			// List the kinds the source has, not every kind there is.
+			acc, rerr := a.resolve()
+			if rerr != nil {
+				return &usageError{err.Error()}
+			}
+			api := material.APITemporary
+			if f.fromLib {
+				api = material.APIPermanent
+			}
+			return usagef("kind %q: unknown kind (want one of %s: the kinds of %s %s media)", f.kind, joinKinds(material.KindsFor(acc.platform, api)), acc.platform, api)
 		}
 	}
 	desc := f.title != "" || f.intro != ""
