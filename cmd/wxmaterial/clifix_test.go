@@ -171,3 +171,35 @@ func TestUploadUnknownKindListsThePlatformsKinds(t *testing.T) {
 		t.Fatalf("an unknown kind sent %d requests", n)
 	}
 }
+
+// TestBadNameFlag: a --name that names no file (blank, ".", "..") or is a
+// path is a usage error before anything is sent, on copy and upload-url.
+func TestBadNameFlag(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	oaEnv, oaFlags := s.oa("", "")
+	wcEnv, wcFlags := s.work()
+	for _, tc := range []struct {
+		name string
+		want string
+	}{
+		{name: "..", want: `--name "..": the file name ".." names no file`},
+		{name: ".", want: `--name ".": the file name "." names no file`},
+		{name: "", want: "--name is empty"},
+		{name: "   ", want: "--name is empty"},
+		{name: "dir/a.png", want: `--name "dir/a.png": give a file name, not a path`},
+		{name: `dir\a.png`, want: "give a file name, not a path"},
+	} {
+		t.Run("copy "+tc.name, func(t *testing.T) {
+			args := append(append([]string(nil), wcFlags...), "copy", "--name", tc.name, "--to-platform", "oa", "some-media-id")
+			env := append(append([]string(nil), wcEnv...), "TO_"+oaEnv[0], "TO_"+oaEnv[1])
+			cli(t, env, append(args, "--to-base-url", oaFlags[1])...).fails(t, exitUsage, tc.want)
+		})
+		t.Run("upload-url "+tc.name, func(t *testing.T) {
+			cli(t, wcEnv, append(append([]string(nil), wcFlags...), "upload-url", "--url", "http://127.0.0.1:1/a.mp4", "--md5", strings.Repeat("0", 32), "--name", tc.name)...).fails(t, exitUsage, tc.want)
+		})
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Fatalf("a bad --name sent %d requests: %+v", n, s.Requests())
+	}
+}

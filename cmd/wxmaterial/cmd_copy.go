@@ -112,6 +112,13 @@ func runCopy(ctx context.Context, a *app, args []string) error {
 			return usagef("kind %q: unknown kind (want one of %s: the kinds of %s %s media)", f.kind, joinKinds(material.KindsFor(acc.platform, api)), acc.platform, api)
 		}
 	}
+	nameGiven := false
+	fs.Visit(func(fl *flag.Flag) { nameGiven = nameGiven || fl.Name == "name" })
+	if nameGiven {
+		if err := checkNameFlag("name", f.name); err != nil {
+			return err
+		}
+	}
 	desc := f.title != "" || f.intro != ""
 	switch {
 	case f.intro != "" && f.title == "":
@@ -202,7 +209,7 @@ func runCopy(ctx context.Context, a *app, args []string) error {
 	if desc {
 		opts = append(opts, material.WithVideoDescription(material.VideoDescription{Title: f.title, Introduction: f.intro}))
 	}
-	if f.name != "" {
+	if nameGiven {
 		opts = append(opts, material.WithFileName(f.name))
 	}
 	a.infof("copying %s %s of %s to %s", kind, id, describeEnd(from.Account, f.fromLib), describeEnd(db.account, f.toLib))

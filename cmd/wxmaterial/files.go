@@ -221,3 +221,21 @@ func fetchURL(ctx context.Context, c *http.Client, link string) (*material.Conte
 	}
 	return content, nil
 }
+
+// checkNameFlag checks the file name given to a flag (copy --name,
+// upload-url --name) before anything is sent: not empty or blank, a name
+// rather than a path (the platforms take a bare name, and a folder the
+// tool would silently drop is more likely a mistake), and a name of a file
+// by the library's rule (not "." or ".."). A bad one is a usage error.
+func checkNameFlag(flagName, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return usagef("--%s is empty: give a file name", flagName)
+	case strings.ContainsAny(name, `/\`):
+		return usagef("--%s %q: give a file name, not a path", flagName, name)
+	}
+	if err := material.CheckFileName(name); err != nil {
+		return usagef("--%s %q: %v", flagName, name, err)
+	}
+	return nil
+}
