@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -201,5 +203,58 @@ func TestBadNameFlag(t *testing.T) {
 	}
 	if n := len(s.Requests()); n != 0 {
 		t.Fatalf("a bad --name sent %d requests: %+v", n, s.Requests())
+	}
+}
+
+// TestOutputFolderMustExist: a path whose folder does not exist (download
+// -o, backup DIR, restore --map) is a usage error naming the folder before
+// anything is sent; download -o DIR/ creates DIR in a folder that exists.
+func TestOutputFolderMustExist(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	name, png := sample(t, material.KindImage)
+	var up []uploadResult
+	s.run(t, "upload", "--json", writeFile(t, name, png)).decode(t, &up)
+	s.ResetRequests()
+
+	root := t.TempDir()
+	file := filepath.Join(root, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nodir := filepath.Join(root, "nodir")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "download into a missing folder", args: []string{"download", "-o", filepath.Join(nodir, "x.jpg"), up[0].MediaID}, want: "folder " + nodir + " does not exist"},
+		{name: "download to a missing folder's folder", args: []string{"download", "-o", filepath.Join(nodir, "sub") + "/", up[0].MediaID}, want: "folder " + nodir + " does not exist"},
+		{name: "download into a file", args: []string{"download", "-o", filepath.Join(file, "x.jpg"), up[0].MediaID}, want: file + " is not a folder"},
+		{name: "backup", args: []string{"backup", filepath.Join(nodir, "backup")}, want: "folder " + nodir + " does not exist"},
+		{name: "restore --map", args: []string{"restore", "--map", filepath.Join(nodir, "map.json"), root}, want: "--map " + filepath.Join(nodir, "map.json") + ": folder " + nodir + " does not exist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.run(t, tc.args...)
+			r.fails(t, exitUsage, tc.want)
+			if strings.Contains(r.stderr, ".part") || strings.Contains(r.stderr, "downloading") {
+				t.Errorf("stderr tells of a download or a temporary file:\n%s", r.stderr)
+			}
+		})
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Fatalf("a missing folder sent %d requests: %+v", n, s.Requests())
+	}
+	if _, err := os.Stat(nodir); err == nil {
+		t.Fatalf("%s was created", nodir)
+	}
+
+	// A folder written with a trailing slash is created, in a folder that
+	// exists, as the file's folder.
+	newdir := filepath.Join(root, "newdir")
+	var d downloadResult
+	s.run(t, "download", "--json", "-o", newdir+"/", up[0].MediaID).decode(t, &d)
+	if filepath.Dir(d.Path) != newdir {
+		t.Fatalf("download -o %s/ saved %s", newdir, d.Path)
 	}
 }

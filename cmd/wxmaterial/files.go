@@ -239,3 +239,26 @@ func checkNameFlag(flagName, name string) error {
 	}
 	return nil
 }
+
+// checkFolder returns nil when dir is an existing folder, else a usage
+// error naming it: the tool writes into folders that exist and creates
+// only the file or folder the command line names, never a missing folder
+// above it (a mistyped path should not grow a tree of folders).
+func checkFolder(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("folder %s does not exist", dir)
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return usagef("%s is not a folder", dir)
+	}
+	return nil
+}
+
+// checkParent checks that the folder path goes in (the folder holding the
+// file or folder it names) exists.
+func checkParent(path string) error {
+	return checkFolder(filepath.Dir(filepath.Clean(path)))
+}
