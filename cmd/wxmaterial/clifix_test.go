@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/material"
 )
 
@@ -257,4 +258,59 @@ func TestOutputFolderMustExist(t *testing.T) {
 	if filepath.Dir(d.Path) != newdir {
 		t.Fatalf("download -o %s/ saved %s", newdir, d.Path)
 	}
+}
+
+// TestVerboseLogsEveryAttempt: with -v every request sent is logged with
+// its reply, an errcode reply and both sends of a replay after a rejected
+// token included; no token or secret is logged.
+func TestVerboseLogsEveryAttempt(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	name, png := sample(t, material.KindImage)
+	var up []uploadResult
+	s.run(t, "upload", "--json", writeFile(t, name, png)).decode(t, &up)
+
+	count := func(stderr, msg, attr string) int {
+		n := 0
+		for _, l := range strings.Split(stderr, "\n") {
+			if strings.Contains(l, `msg="wxmaterial `+msg+`"`) && strings.Contains(l, "path=/oa/cgi-bin/media/get ") && strings.Contains(l, attr) {
+				n++
+			}
+		}
+		return n
+	}
+	check := func(stderr string) {
+		t.Helper()
+		if leak := contains(stderr, "access_token", emulator.DemoAppSecret, "TOKEN"); leak != "" {
+			t.Errorf("the log holds %q:\n%s", leak, stderr)
+		}
+	}
+
+	// An errcode reply: its request and its response, with the errcode.
+	r := s.run(t, "-v", "download", "--permanent=false", "-o", t.TempDir(), "nosuch")
+	r.fails(t, exitFailure, "40007")
+	check(r.stderr)
+	if count(r.stderr, "request", "") != 1 || count(r.stderr, "response", "errcode=40007") != 1 {
+		t.Errorf("download nosuch: want the media/get request and its errcode response logged:\n%s", r.stderr)
+	}
+
+	// A rejected token: the rejected reply and the replay are logged too.
+	s.Inject(emulator.Fault{Path: "/cgi-bin/media/get", Times: 1, Action: emulator.Errcode(40001, "invalid credential")})
+	r = s.run(t, "-v", "download", "-o", t.TempDir(), up[0].MediaID)
+	r.ok(t)
+	check(r.stderr)
+	if count(r.stderr, "request", "") != 2 || count(r.stderr, "request", "replay=true") != 1 ||
+		count(r.stderr, "response", "errcode=40001") != 1 || count(r.stderr, "response", "status=200") != 2 {
+		t.Errorf("download after a rejected token: want two requests (one a replay) and two responses (one errcode 40001) logged:\n%s", r.stderr)
+	}
+}
+
+// contains returns the first of needles in haystack, or "".
+func contains(haystack string, needles ...string) string {
+	for _, n := range needles {
+		if n != "" && strings.Contains(haystack, n) {
+			return n
+		}
+	}
+	return ""
 }
