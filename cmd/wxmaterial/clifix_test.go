@@ -314,3 +314,24 @@ func contains(haystack string, needles ...string) string {
 	}
 	return ""
 }
+
+// TestDemoAppIDSelectsEmbedded: as the README says, a demo appid without
+// --base-url selects the embedded emulator even with its secret and
+// HTTPS_PROXY set; with --base-url the calls go to that address.
+func TestDemoAppIDSelectsEmbedded(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	env := []string{"WECHAT_APPID=" + emulator.DemoAppID, "WECHAT_SECRET=" + emulator.DemoAppSecret, "HTTPS_PROXY=" + s.url}
+	r := cli(t, env, "-v", "--data-dir", t.TempDir(), "count")
+	r.ok(t)
+	if !strings.Contains(r.stderr, "using the embedded emulator") {
+		t.Errorf("no note of the embedded emulator:\n%s", r.stderr)
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Fatalf("the run went through HTTPS_PROXY: %d requests", n)
+	}
+	cli(t, env, "--base-url", s.url+emulator.OfficialAccountPrefix, "count").ok(t)
+	if s.calls("/cgi-bin/material/get_materialcount") != 1 {
+		t.Fatalf("with --base-url the count did not reach it: %+v", s.Requests())
+	}
+}
