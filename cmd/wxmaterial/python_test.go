@@ -20,13 +20,7 @@ import (
 // .ci/run installs it.
 func TestPythonDemo(t *testing.T) {
 	t.Parallel()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("python3 is not installed, and CI is set: .ci/run must install it")
-		}
-		t.Skip("python3 is not installed (on CI this test fails instead)")
-	}
+	python := needPython(t)
 	caFile := filepath.Join(t.TempDir(), "emulator-ca.pem")
 	s := startServe(t, "--clock", "fake", "--tls", "--ca-cert", caFile)
 
@@ -64,13 +58,7 @@ func TestPythonDemo(t *testing.T) {
 // traceback.
 func TestPythonDemoNoEmulator(t *testing.T) {
 	t.Parallel()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("python3 is not installed, and CI is set: .ci/run must install it")
-		}
-		t.Skip("python3 is not installed (on CI this test fails instead)")
-	}
+	python := needPython(t)
 	// A port nothing listens on: one just closed.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -94,4 +82,18 @@ func TestPythonDemoNoEmulator(t *testing.T) {
 			t.Errorf("--url %s printed:\n%s\nwant one line saying %q", tc.url, out, tc.want)
 		}
 	}
+}
+
+// needPython returns the path of python3, or skips the test when it is
+// not installed (and fails it on CI, where .ci/run installs it).
+func needPython(t *testing.T) string {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is not installed, and CI is set: .ci/run must install it")
+		}
+		t.Skip("python3 is not installed (on CI this test fails instead)")
+	}
+	return python
 }
