@@ -101,20 +101,21 @@ func New(cfg Config) (*Client, error) {
 	if hc.Transport == nil {
 		hc.Transport = DefaultTransport()
 	}
-	hc.Transport = &tokenTransport{base: hc.Transport, tokens: cfg.Tokens, platform: cfg.Platform, host: base.Host, secrets: secrets}
+	hc.Transport = &tokenTransport{base: hc.Transport, tokens: cfg.Tokens, platform: cfg.Platform, host: base.Host, secrets: secrets, log: log}
 
 	c := &Client{platform: cfg.Platform, base: base, log: log, secrets: secrets, obs: cfg.Observer}
 	c.rc = &retryablehttp.Client{
-		HTTPClient:      hc,
-		Logger:          nil, // its logger prints URLs; ours logs paths only
-		RetryWaitMin:    policy.MinDelay,
-		RetryWaitMax:    policy.MaxDelay,
-		RetryMax:        policy.MaxAttempts - 1,
-		CheckRetry:      c.checkRetry,
-		Backoff:         policy.backoff,
-		ErrorHandler:    func(resp *http.Response, err error, n int) (*http.Response, error) { return resp, err },
-		RequestLogHook:  c.logRequest,
-		ResponseLogHook: c.logResponse,
+		HTTPClient:     hc,
+		Logger:         nil, // its logger prints URLs; ours logs paths only
+		RetryWaitMin:   policy.MinDelay,
+		RetryWaitMax:   policy.MaxDelay,
+		RetryMax:       policy.MaxAttempts - 1,
+		CheckRetry:     c.checkRetry,
+		Backoff:        policy.backoff,
+		ErrorHandler:   func(resp *http.Response, err error, n int) (*http.Response, error) { return resp, err },
+		RequestLogHook: c.logRequest,
+		// No ResponseLogHook: go-retryablehttp skips it when the response
+		// handler fails (an errcode reply); do logs every reply instead.
 	}
 	return c, nil
 }
@@ -258,7 +259,9 @@ func (c *Client) do(ctx context.Context, req *Request, cl *call, handle func(*ht
 	}
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		cl.markHandled()
-		return handle(resp)
+		err := handle(resp)
+		c.logResponse(resp, err)
+		return err
 	})
 	resp, err := c.rc.Do(rreq)
 	if err != nil {
@@ -391,9 +394,29 @@ func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, attempt i
 		slog.String("host", req.URL.Host), slog.String("path", req.URL.Path), slog.Int("attempt", attempt+1))
 }
 
-func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
-	c.log.LogAttrs(resp.Request.Context(), slog.LevelDebug, "wxmaterial response",
-		slog.String("platform", string(c.platform)), slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode))
+// logResponse logs a reply the response handler judged, err being its
+// verdict: the status, and the errcode when the platform answered one.
+func (c *Client) logResponse(resp *http.Response, err error) {
+	code := 0
+	var apiErr *material.APIError
+	if errors.As(err, &apiErr) {
+		code = apiErr.Code
+	}
+	logReply(resp.Request.Context(), c.log, c.platform, resp, code, false)
+}
+
+// logReply writes the "wxmaterial response" line of one reply: its path
+// (never a query), status and errcode (when not 0), and whether it
+// rejected the access token (the request is then replayed).
+func logReply(ctx context.Context, log *slog.Logger, p material.Platform, resp *http.Response, code int, tokenRejected bool) {
+	attrs := []slog.Attr{slog.String("platform", string(p)), slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode)}
+	if code != 0 {
+		attrs = append(attrs, slog.Int("errcode", code))
+	}
+	if tokenRejected {
+		attrs = append(attrs, slog.Bool("token_rejected", true))
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "wxmaterial response", attrs...)
 }
 
 // localError is a request body that failed on this side as it was sent: a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/wxmaterial/wxmaterial/internal/redact"
@@ -35,8 +36,9 @@ type tokenTransport struct {
 	base     http.RoundTripper
 	tokens   TokenSource
 	platform material.Platform
-	host     string      // the token is only ever sent to this host
-	secrets  *redact.Set // every token sent is registered here
+	host     string       // the token is only ever sent to this host
+	secrets  *redact.Set  // every token sent is registered here
+	log      *slog.Logger // logs a rejected reply and its replay, which go-retryablehttp does not see
 }
 
 // tokenError is a failure to get a token: no request was sent.
@@ -82,12 +84,16 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		drain(resp)
 		return nil, &tokenError{err}
 	}
+	logReply(ctx, t.log, t.platform, resp, classify(resp).code, true)
 	drain(resp)
 	if c := callFrom(ctx); c != nil {
 		c.tokenRefreshed()
 	}
 	replay := req.Clone(ctx)
 	replay.Body = body
+	t.log.LogAttrs(ctx, slog.LevelDebug, "wxmaterial request",
+		slog.String("platform", string(t.platform)), slog.String("method", req.Method),
+		slog.String("host", req.URL.Host), slog.String("path", req.URL.Path), slog.Bool("replay", true))
 	resp, _, err = t.sendJudged(replay, newTok)
 	return resp, err
 }

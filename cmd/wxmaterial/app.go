@@ -219,7 +219,11 @@ func (a *app) report(name string, err error) int {
 	if name != "" {
 		prefix += " " + name
 	}
-	fmt.Fprintf(a.stderr, "%s: %s\n", prefix, r.Message)
+	// Several errors joined (delete's, one per id) are one per line, each
+	// with the prefix, so that every line says where it comes from.
+	for _, line := range strings.Split(r.Message, "\n") {
+		fmt.Fprintf(a.stderr, "%s: %s\n", prefix, line)
+	}
 	if r.Usage != "" {
 		fmt.Fprintf(a.stderr, "Run '%s' for usage.\n", r.Usage)
 	}

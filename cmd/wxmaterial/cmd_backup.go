@@ -50,6 +50,10 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 		return usagef("give one backup folder, got %d arguments", len(rest))
 	}
 	dir := rest[0]
+	// backup creates DIR, not the folders above it.
+	if err := checkParent(dir); err != nil {
+		return err
+	}
 	b, err := a.connect(ctx, a)
 	if err != nil {
 		return err

@@ -100,10 +100,23 @@ func runCopy(ctx context.Context, a *app, args []string) error {
 	var kind material.Kind
 	if f.kind != "" {
 		if kind, err = material.ParseKind(f.kind); err != nil {
-			return &usageError{err.Error()}
+			// List the kinds the source has, not every kind there is.
+			acc, rerr := a.resolve()
+			if rerr != nil {
+				return &usageError{err.Error()}
+			}
+			api := material.APITemporary
+			if f.fromLib {
+				api = material.APIPermanent
+			}
+			return usagef("kind %q: unknown kind (want one of %s: the kinds of %s %s media)", f.kind, joinKinds(material.KindsFor(acc.platform, api)), acc.platform, api)
 		}
-		if kind == material.KindNews {
-			return usagef("news cannot be copied: add_news went offline upstream on 2022-02-28, and WeCom has no news")
+	}
+	nameGiven := false
+	fs.Visit(func(fl *flag.Flag) { nameGiven = nameGiven || fl.Name == "name" })
+	if nameGiven {
+		if err := checkNameFlag("name", f.name); err != nil {
+			return err
 		}
 	}
 	desc := f.title != "" || f.intro != ""
@@ -196,7 +209,7 @@ func runCopy(ctx context.Context, a *app, args []string) error {
 	if desc {
 		opts = append(opts, material.WithVideoDescription(material.VideoDescription{Title: f.title, Introduction: f.intro}))
 	}
-	if f.name != "" {
+	if nameGiven {
 		opts = append(opts, material.WithFileName(f.name))
 	}
 	a.infof("copying %s %s of %s to %s", kind, id, describeEnd(from.Account, f.fromLib), describeEnd(db.account, f.toLib))
@@ -255,7 +268,7 @@ func kindPhrase(k material.Kind) string {
 // target takes them, as Copy would, before anything is requested.
 func checkCopyKind(kind material.Kind, from material.Platform, fromAPI material.API, to material.Platform, toAPI material.API) error {
 	if kind == material.KindNews {
-		return errors.New("news cannot be copied: add_news went offline upstream on 2022-02-28, and WeCom has no news")
+		return errors.New(newsCopyProblem(from, to))
 	}
 	if kinds := material.KindsFor(from, fromAPI); !slices.Contains(kinds, kind) {
 		return fmt.Errorf("the source, %s %s media, has no %s (kinds there: %s)", from, fromAPI, kind, joinKinds(kinds))
@@ -264,6 +277,20 @@ func checkCopyKind(kind material.Kind, from material.Platform, fromAPI material.
 		return fmt.Errorf("the target, %s %s media, takes no %s (kinds there: %s)", to, toAPI, kind, joinKinds(material.KindsFor(to, toAPI)))
 	}
 	return nil
+}
+
+// newsCopyProblem says why news cannot be copied from one platform to
+// another, naming only those two: an Official Account target cannot add
+// news (add_news went offline), and WeCom has none.
+func newsCopyProblem(from, to material.Platform) string {
+	var why []string
+	if to == material.OfficialAccount {
+		why = append(why, "the Official Account's add_news went offline upstream on 2022-02-28 (articles are made with the draft API now)")
+	}
+	if from == material.WeCom || to == material.WeCom {
+		why = append(why, "WeCom has no news")
+	}
+	return "news cannot be copied: " + strings.Join(why, ", and ")
 }
 
 // joinKinds lists kinds for a message.

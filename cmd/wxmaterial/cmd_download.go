@@ -38,7 +38,7 @@ type fetched struct {
 // runDownload is "wxmaterial download".
 func runDownload(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("download")
-	out := fs.String("o", "", "write to `PATH`: a folder (ending in / or existing; the platform's file name is used, cleaned, or the media id when it is too long), a file name, or - for stdout (which then holds only the file: --json prints its summary on stderr); default: the current folder")
+	out := fs.String("o", "", "write to `PATH`: a folder (existing, or ending in / to create it in a folder that exists; the platform's file name is used, cleaned, or the media id when it is too long), a file name, or - for stdout (which then holds only the file: --json prints its summary on stderr); default: the current folder")
 	hd := fs.Bool("hd-voice", false, "download a voice recorded with the JS-SDK in high definition (speex; media/get/jssdk)")
 	permanent := fs.Bool("permanent", false, "the id is in the Official Account permanent library (by default temporary media is tried first, then the library)")
 	force := fs.Bool("force", false, "replace an existing file")
@@ -53,6 +53,9 @@ func runDownload(ctx context.Context, a *app, args []string) error {
 		return usagef("--hd-voice downloads temporary voices; it excludes --permanent")
 	}
 	id := ids[0]
+	if err := checkOutput(*out); err != nil {
+		return err
+	}
 	b, err := a.connect(ctx, a)
 	if err != nil {
 		return err
@@ -198,17 +201,41 @@ func (a *app) save(ctx context.Context, f *fetched, id, out string, force bool) 
 	return r, nil
 }
 
+// checkOutput checks -o before anything is requested: the folder a file
+// name goes in must exist, and so must the folder above a folder written
+// with a trailing separator (which target creates). A missing one is a
+// usage error naming it.
+func checkOutput(out string) error {
+	switch {
+	case out == "" || out == "-":
+		return nil
+	case endsInSeparator(out):
+		return checkParent(out)
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return nil
+	}
+	return checkParent(out)
+}
+
+// endsInSeparator reports whether path is written as a folder.
+func endsInSeparator(path string) bool {
+	return strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(os.PathSeparator))
+}
+
 // target splits -o into a folder and a file name. An empty out is the
 // current folder; a folder (existing, or written with a trailing
-// separator) receives the cleaned server name; anything else is the file
+// separator, then created) receives the cleaned server name; anything else is the file
 // the user chose (chosen is then true).
 func target(out, cleaned string) (dir, file string, chosen bool) {
 	if out == "" {
 		return ".", cleaned, false
 	}
-	if strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(os.PathSeparator)) {
+	if endsInSeparator(out) {
+		// checkOutput saw that the folder above exists; a failure to
+		// create this one shows when the file is created.
 		dir = filepath.Clean(out)
-		_ = os.MkdirAll(dir, 0o755) // a failure shows when the file is created
+		_ = os.Mkdir(dir, 0o755)
 		return dir, cleaned, false
 	}
 	if st, err := os.Stat(out); err == nil && st.IsDir() {

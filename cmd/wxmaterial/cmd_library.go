@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
@@ -77,12 +76,10 @@ func runList(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	return a.emit(items, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tMEDIA ID\tUPDATED\tNAME")
+		row(w, "KIND", "MEDIA ID", "UPDATED", "NAME")
 		for _, it := range items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.Kind, it.MediaID, stamp(it.UpdatedAt), displayName(it.Kind, it.Name, it.News))
+			row(w, string(it.Kind), it.MediaID, stamp(it.UpdatedAt), displayName(it.Kind, it.Name, it.News))
 		}
-		tw.Flush()
 	})
 }
 
@@ -170,7 +167,7 @@ func runDelete(ctx context.Context, a *app, args []string) error {
 	}
 	if err := a.emit(res, func(w io.Writer) {
 		for _, id := range res.Deleted {
-			fmt.Fprintf(w, "deleted\t%s\n", id)
+			row(w, "deleted", id)
 		}
 	}); err != nil {
 		return err

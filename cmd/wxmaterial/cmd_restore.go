@@ -99,6 +99,16 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 		return usagef("give one backup folder, got %d arguments", len(rest))
 	}
 	dir := rest[0]
+	if *mapFlag != "" {
+		// The map is written as items are restored: its folder must be
+		// there before the first one is.
+		if err := checkParent(*mapFlag); err != nil {
+			if ue := (*usageError)(nil); errors.As(err, &ue) {
+				return usagef("--map %s: %s", *mapFlag, ue.msg)
+			}
+			return err
+		}
+	}
 	m, err := readManifest(dir)
 	if isNotExist(err) {
 		return fmt.Errorf("%s is not a backup: it has no %s", dir, manifestName)

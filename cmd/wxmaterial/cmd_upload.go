@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/dedup"
@@ -58,21 +57,29 @@ func runUpload(ctx context.Context, a *app, args []string) error {
 	if (*title != "" || *intro != "") && !*permanent {
 		return usagef("--title and --introduction describe permanent videos: add --permanent")
 	}
-	var kind material.Kind
-	if *kindFlag != "" {
-		if kind, err = material.ParseKind(*kindFlag); err != nil {
-			return &usageError{err.Error()}
-		}
-		if kind == material.KindNews {
-			return usagef("news cannot be uploaded: add_news went offline upstream on 2022-02-28 (use the draft API)")
-		}
-	}
 	api := material.APITemporary
 	switch {
 	case *permanent:
 		api = material.APIPermanent
 	case *imageURL:
 		api = material.APIImage
+	}
+	var kind material.Kind
+	if *kindFlag != "" {
+		if kind, err = material.ParseKind(*kindFlag); err != nil {
+			// List the kinds this upload takes on the chosen platform,
+			// not every kind there is.
+			acc, rerr := a.resolve()
+			if rerr != nil {
+				return &usageError{err.Error()}
+			}
+			return usagef("kind %q: unknown kind (want one of %s: the kinds %s %s media take)", *kindFlag, joinKinds(material.KindsFor(acc.platform, api)), acc.platform, api)
+		}
+		if kind == material.KindNews {
+			return usagef("news cannot be uploaded: add_news went offline upstream on 2022-02-28 (use the draft API)")
+		}
+	}
+	if *imageURL {
 		if kind != "" && kind != material.KindImage {
 			return usagef("--image-url uploads images only, not %s", kind)
 		}
@@ -150,11 +157,7 @@ func planUpload(p material.Platform, api material.API, kind material.Kind, path 
 	}
 	rule, err := material.RuleFor(p, api, kind)
 	if err != nil {
-		var names []string
-		for _, k := range material.KindsFor(p, api) {
-			names = append(names, string(k))
-		}
-		return plannedUpload{}, usagef("%s: %s %s media take no %s; kinds there: %s", path, p, api, kind, strings.Join(names, ", "))
+		return plannedUpload{}, usagef("%s: %s %s media take no %s; kinds there: %s", path, p, api, kind, joinKinds(material.KindsFor(p, api)))
 	}
 	if err := rule.Validate(src); err != nil {
 		return plannedUpload{}, err
@@ -247,21 +250,18 @@ func (a *app) printUploads(results []uploadResult) error {
 		results = []uploadResult{}
 	}
 	return a.emit(results, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, r := range results {
+			fields := []string{r.File, string(r.Kind), r.MediaID, r.URL}
 			switch {
 			case r.MediaID == "":
-				fmt.Fprintf(tw, "%s\t%s\t%s", r.File, r.Kind, r.URL)
+				fields = []string{r.File, string(r.Kind), r.URL}
 			case r.ExpiresAt != nil:
-				fmt.Fprintf(tw, "%s\t%s\t%s\texpires %s", r.File, r.Kind, r.MediaID, stamp(*r.ExpiresAt))
-			default:
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s", r.File, r.Kind, r.MediaID, r.URL)
+				fields[3] = "expires " + stamp(*r.ExpiresAt)
 			}
 			if r.Reused {
-				fmt.Fprint(tw, "\t(uploaded before)")
+				fields = append(fields, "(uploaded before)")
 			}
-			fmt.Fprintln(tw)
+			row(w, fields...)
 		}
-		tw.Flush()
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,6 +47,13 @@ func runUploadURL(ctx context.Context, a *app, args []string) error {
 	}
 	if *job != "" && (*link != "" || *noWait) {
 		return usagef("--job waits for a submitted job: it excludes --url and --no-wait")
+	}
+	nameGiven := false
+	fs.Visit(func(f *flag.Flag) { nameGiven = nameGiven || f.Name == "name" })
+	if nameGiven {
+		if err := checkNameFlag("name", *name); err != nil {
+			return err
+		}
 	}
 	var req material.URLUpload
 	if *job == "" {

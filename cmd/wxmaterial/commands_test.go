@@ -183,6 +183,9 @@ func TestDownloadSafety(t *testing.T) {
 
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "a", "b")
+	if err := os.Mkdir(filepath.Dir(dir), 0o755); err != nil { // -o creates b, not the folders above it
+		t.Fatal(err)
+	}
 	var d downloadResult
 	s.run(t, "download", up[0].MediaID, "-o", dir+"/", "--json").decode(t, &d)
 	if d.Path != filepath.Join(dir, "evil.png") {

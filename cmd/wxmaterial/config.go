@@ -47,7 +47,7 @@ type globals struct {
 // defaults.
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.platform, "platform", g.platform, "`platform`: oa (WeChat Official Account) or work (WeCom); default: oa, or work when only WeCom credentials are given")
-	fs.StringVar(&g.appID, "appid", g.appID, "Official Account `appid` (default $"+envAppID+"); a demo appid of the embedded emulator ("+emulator.DemoAppID+", "+emulator.DemoAppID2+") selects that demo account")
+	fs.StringVar(&g.appID, "appid", g.appID, "Official Account `appid` (default $"+envAppID+"); a demo appid of the embedded emulator ("+emulator.DemoAppID+", "+emulator.DemoAppID2+") selects that demo account unless --base-url is given (HTTPS_PROXY does not change it)")
 	fs.StringVar(&g.corpID, "corpid", g.corpID, "WeCom `corpid` (default $"+envCorpID+")")
 	fs.StringVar(&g.agentID, "agentid", g.agentID, "WeCom application `agentid` (default $"+envAgentID+")")
 	fs.StringVar(&g.secret, "secret", g.secret, "the AppSecret or the WeCom application `secret` (default $"+envSecret+" or $"+envWeComKey+"; prefer the environment: a flag shows in the process list)")

@@ -221,3 +221,44 @@ func fetchURL(ctx context.Context, c *http.Client, link string) (*material.Conte
 	}
 	return content, nil
 }
+
+// checkNameFlag checks the file name given to a flag (copy --name,
+// upload-url --name) before anything is sent: not empty or blank, a name
+// rather than a path (the platforms take a bare name, and a folder the
+// tool would silently drop is more likely a mistake), and a name of a file
+// by the library's rule (not "." or ".."). A bad one is a usage error.
+func checkNameFlag(flagName, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return usagef("--%s is empty: give a file name", flagName)
+	case strings.ContainsAny(name, `/\`):
+		return usagef("--%s %q: give a file name, not a path", flagName, name)
+	}
+	if err := material.CheckFileName(name); err != nil {
+		return usagef("--%s %q: %v", flagName, name, err)
+	}
+	return nil
+}
+
+// checkFolder returns nil when dir is an existing folder, else a usage
+// error naming it: the tool writes into folders that exist and creates
+// only the file or folder the command line names, never a missing folder
+// above it (a mistyped path should not grow a tree of folders).
+func checkFolder(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("folder %s does not exist", dir)
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return usagef("%s is not a folder", dir)
+	}
+	return nil
+}
+
+// checkParent checks that the folder path goes in (the folder holding the
+// file or folder it names) exists.
+func checkParent(path string) error {
+	return checkFolder(filepath.Dir(filepath.Clean(path)))
+}

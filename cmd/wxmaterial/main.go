@@ -37,8 +37,10 @@
 // With no credentials at all, wxmaterial starts the embedded emulator on a
 // loopback port, with two demo Official Accounts (the first with a small
 // demo library, the second, appid wxfedcba9876543210, empty) and a demo
-// WeCom agent: every command works offline. --appid with a demo appid (and
-// no --base-url) selects that demo account. The emulator keeps its state
+// WeCom agent: every command works offline. A demo appid (--appid or
+// WECHAT_APPID) without --base-url selects that demo account of the
+// embedded emulator, with or without a secret and whatever HTTPS_PROXY
+// says: to reach a served emulator, give --base-url or an appid of your own. The emulator keeps its state
 // under the user's cache folder (wxmaterial/emulator), or in --data-dir, so
 // what one run uploads the next can list, download or back up. It says it
 // is in use when it creates its state, and with -v. The links it hands out

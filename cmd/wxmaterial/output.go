@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -58,6 +59,16 @@ func (ww *watchWriter) Write(p []byte) (int, error) {
 		ww.tail = joined[max(0, len(joined)-k):]
 	}
 	return ww.w.Write(p)
+}
+
+// row writes one line of a command's text output: fields separated by
+// tabs, the empty ones at the end left out, so that the line never ends in
+// a separator (scripts read the columns with cut -f).
+func row(w io.Writer, fields ...string) {
+	for len(fields) > 0 && fields[len(fields)-1] == "" {
+		fields = fields[:len(fields)-1]
+	}
+	io.WriteString(w, strings.Join(fields, "\t")+"\n")
 }
 
 // stamp formats a time for text output: UTC, to the second, or "-" when

@@ -107,7 +107,13 @@ def main():
     oa = base + "/oa"
     work = base + "/work"
 
-    health = control(base, "GET", "/health")
+    if not base.startswith(("http://", "https://")):
+        raise SystemExit("--url %s: give the emulator's address with its scheme, e.g. http://127.0.0.1:8080" % args.url)
+    try:
+        health = control(base, "GET", "/health")
+    except (urllib.error.URLError, OSError) as err:  # nothing listening, a wrong host or port, a timeout
+        reason = getattr(err, "reason", err)
+        raise SystemExit("no emulator answers at %s (%s): start `wxmaterial emulator serve` first (see the top of this script)" % (base, reason))
     check(health["status"] == "ok", "the emulator is up (%s)" % health["now"])
     if not health["clock_adjustable"]:
         raise SystemExit("start the emulator with --clock fake: this demo moves its clock")
