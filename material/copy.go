@@ -115,8 +115,12 @@ func Copy(ctx context.Context, dst, src Service, mediaID string, kind Kind, opts
 //	news          unsupported         unsupported        unsupported
 func CopyKind(k Kind, to Platform, api API) (Kind, error) {
 	if k == KindNews {
+		why := "the Official Account's add_news API is offline since 2022-02-28"
+		if to == WeCom {
+			why = "WeCom has no news"
+		}
 		return "", &ValidationError{Platform: to, API: api, Kind: k, Field: "kind",
-			Problem: "news cannot be copied: the Official Account's add_news API is offline since 2022-02-28, and WeCom has no news", Err: []error{ErrUnsupported}}
+			Problem: "news cannot be copied: " + why, Err: []error{ErrUnsupported}}
 	}
 	_, err := RuleFor(to, api, k)
 	if err == nil {

@@ -103,5 +103,5 @@ func ExampleCopy_betweenAccounts() {
 	fmt.Println(err)
 	// Output:
 	// video "Launch" (The launch film), same bytes: true
-	// material: copy news "some-news-id": Official Account permanent news: news cannot be copied: the Official Account's add_news API is offline since 2022-02-28, and WeCom has no news
+	// material: copy news "some-news-id": Official Account permanent news: news cannot be copied: the Official Account's add_news API is offline since 2022-02-28
 }
