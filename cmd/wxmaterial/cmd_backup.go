@@ -246,7 +246,7 @@ func (a *app) backupItem(ctx context.Context, b *backend, lib material.Library, 
 		if asset.Video.DownURL == "" {
 			return e, 0, 0, fmt.Errorf("the platform gave no download link for video %s", it.MediaID)
 		}
-		if c, err = fetchURL(ctx, b.fetch, asset.Video.DownURL); err != nil {
+		if c, err = b.fetchURL(ctx, asset.Video.DownURL); err != nil {
 			return e, 0, 0, err
 		}
 		defer c.Close()

@@ -136,7 +136,7 @@ func followLink(ctx context.Context, b *backend, link, id string, kind material.
 	if link == "" {
 		return nil, fmt.Errorf("the platform gave no link for %s %s", kind, id)
 	}
-	c, err := fetchURL(ctx, b.fetch, link)
+	c, err := b.fetchURL(ctx, link)
 	if err != nil {
 		return nil, err
 	}

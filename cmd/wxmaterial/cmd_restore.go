@@ -376,7 +376,7 @@ func contentHash(ctx context.Context, b *backend, lib material.Library, id strin
 	defer asset.Close()
 	c := asset.Content
 	if c == nil && asset.Video != nil {
-		if c, err = fetchURL(ctx, b.fetch, asset.Video.DownURL); err != nil {
+		if c, err = b.fetchURL(ctx, asset.Video.DownURL); err != nil {
 			return "", err
 		}
 		defer c.Close()

@@ -2,13 +2,30 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/wxmaterial/wxmaterial/emulator"
 	"github.com/wxmaterial/wxmaterial/material"
+	"github.com/wxmaterial/wxmaterial/officialaccount"
 )
+
+// linkBackend is an Official Account backend for fetchURL: links need no
+// token, so its base URL is never asked.
+func linkBackend(t *testing.T) *backend {
+	t.Helper()
+	oa, err := officialaccount.New("wx0000000000000001", "unused-secret-0123456789", officialaccount.WithBaseURL("http://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &backend{platform: material.OfficialAccount, svc: oa}
+}
 
 // TestFetchURLOneRule: a link's reply is judged by transport's one rule for
 // "file or error reply": an errcode, whatever its type, or an HTML page is
@@ -32,7 +49,7 @@ func TestFetchURLOneRule(t *testing.T) {
 				io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			c, err := fetchURL(t.Context(), srv.Client(), srv.URL+"/v.mp4")
+			c, err := linkBackend(t).fetchURL(t.Context(), srv.URL+"/v.mp4")
 			if tt.wantFile {
 				if err != nil {
 					t.Fatal(err)
@@ -51,5 +68,49 @@ func TestFetchURLOneRule(t *testing.T) {
 				t.Errorf("err = %v, want %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestLinkErrorsHideSecrets: a hostile server hands out a video link with
+// the access token in its path, and the link answers an error page echoing
+// the token and the AppSecret. The command fails, and neither shows on
+// stdout or stderr, with -v or --json either.
+func TestLinkErrorsHideSecrets(t *testing.T) {
+	t.Parallel()
+	var (
+		mu     sync.Mutex
+		tokens []string
+	)
+	s := newServer(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/cgi-bin/media/get"):
+				tok := r.URL.Query().Get("access_token")
+				mu.Lock()
+				tokens = append(tokens, tok)
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"video_url":"http://%s/hostile/%s.mp4"}`, r.Host, tok)
+			case strings.HasPrefix(r.URL.Path, "/hostile/"):
+				tok := strings.TrimSuffix(path.Base(r.URL.Path), ".mp4")
+				http.Error(w, "<html>"+tok+" secret "+emulator.DemoAppSecret+"</html>", http.StatusInternalServerError)
+			default:
+				h.ServeHTTP(w, r)
+			}
+		})
+	})
+	for _, args := range [][]string{{"download", "M1"}, {"-v", "download", "M1"}, {"--json", "download", "M1"}} {
+		r := s.run(t, args...)
+		if r.code != exitFailure || !strings.Contains(r.stderr, "HTTP 500") {
+			t.Errorf("%v: exit %d, stderr %q; want a failure naming HTTP 500", args, r.code, r.stderr)
+		}
+		mu.Lock()
+		held := append([]string{emulator.DemoAppSecret}, tokens...)
+		mu.Unlock()
+		for _, v := range held {
+			if strings.Contains(r.stdout+r.stderr, v) {
+				t.Errorf("%v: a secret or token shows:\nstdout: %s\nstderr: %s", args, r.stdout, r.stderr)
+			}
+		}
 	}
 }

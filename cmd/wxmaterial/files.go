@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"mime"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,12 +209,24 @@ func extensionOf(contentType string) string {
 	return ""
 }
 
+// linkDownloader downloads the links a platform hands out instead of bytes:
+// the Official Account client's DownloadURL.
+type linkDownloader interface {
+	DownloadURL(ctx context.Context, link string) (*material.Content, error)
+}
+
 // fetchURL downloads a link the platform handed out (a video's down_url
-// or video_url), which needs no token. transport.DownloadLink applies the
-// one rule for "file or error reply": only file bytes come back. The
-// caller closes the Content.
-func fetchURL(ctx context.Context, c *http.Client, link string) (*material.Content, error) {
-	content, err := transport.DownloadLink(ctx, c, material.OfficialAccount, link)
+// or video_url), which needs no token, with the client's DownloadURL: the
+// one rule for "file or error reply" (only file bytes come back), and every
+// token and secret the client holds hidden from its errors, the link's own
+// path included (a hostile server may put a token there). The caller closes
+// the Content.
+func (b *backend) fetchURL(ctx context.Context, link string) (*material.Content, error) {
+	d, ok := b.svc.(linkDownloader)
+	if !ok {
+		return nil, fmt.Errorf("media link: the %s client downloads no links", b.platform)
+	}
+	content, err := d.DownloadURL(ctx, link)
 	if err != nil {
 		return nil, fmt.Errorf("media link: %w", err)
 	}
