@@ -11,6 +11,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/wxmaterial/wxmaterial/internal/redact"
 	"github.com/wxmaterial/wxmaterial/material"
@@ -214,18 +215,20 @@ func filenameOf(contentDisposition string) string {
 }
 
 // CleanFilename reduces a server-supplied name to a base name that is safe
-// to create in a folder: separators and control characters removed, "." and
-// ".." refused.
+// to create in a folder and to show on a terminal: separators removed,
+// control characters (C0, DEL, C1) and bidirectional controls (which make
+// "gpj.exe" show as "exe.jpg") removed, invalid UTF-8 replaced by "_", "."
+// and ".." refused.
 func CleanFilename(name string) string {
 	name = strings.ReplaceAll(name, `\`, "/")
 	name = path.Base(path.Clean("/" + name))
+	name = string(bytes.ToValidUTF8([]byte(name), []byte("_")))
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Bidi_Control, r) {
 			return -1
 		}
 		return r
 	}, name)
-	name = string(bytes.ToValidUTF8([]byte(name), []byte("_")))
 	name = strings.TrimSpace(name)
 	if name == "/" || name == "." || name == ".." {
 		return ""

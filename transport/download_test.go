@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
 )
@@ -119,9 +118,25 @@ func TestFilenameOf(t *testing.T) {
 }
 
 func TestCleanFilename(t *testing.T) {
-	got := []string{transport.CleanFilename("a/b/c.txt"), transport.CleanFilename(`..\..\x.bin`), transport.CleanFilename("/"), transport.CleanFilename("ok.mp4")}
-	want := []string{"c.txt", "x.bin", "", "ok.mp4"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "folders", in: "a/b/c.txt", want: "c.txt"},
+		{name: "backslashes and dots", in: `..\..\x.bin`, want: "x.bin"},
+		{name: "root", in: "/", want: ""},
+		{name: "dot dot", in: "..", want: ""},
+		{name: "plain", in: "ok.mp4", want: "ok.mp4"},
+		{name: "non-ASCII kept", in: "图片 1.jpg", want: "图片 1.jpg"},
+		{name: "C0 and DEL", in: "a\x1b[31m\x00b\x7f.jpg", want: "a[31mb.jpg"},
+		{name: "C1 (CSI)", in: "a\u009b31mb.jpg", want: "a31mb.jpg"},
+		{name: "bidirectional override", in: "photo\u202egpj.exe", want: "photogpj.exe"},
+		{name: "bidirectional isolate and mark", in: "a\u2066b\u200fc.png", want: "abc.png"},
+		{name: "invalid UTF-8", in: "a\xffb.jpg", want: "a_b.jpg"},
+		{name: "only controls", in: "\u202e\x01", want: ""},
+	}
+	for _, tt := range tests {
+		if got := transport.CleanFilename(tt.in); got != tt.want {
+			t.Errorf("%s: CleanFilename(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,9 +118,16 @@ func (e *entry) verify(dir string) error {
 }
 
 // backupFileName is where an item's bytes go: <kind>/<media id>_<name>,
-// both cleaned, at most maxNameBytes long with the extension kept.
+// both cleaned, at most maxNameBytes long with the extension kept. A media
+// id that cleaning changes or that is long (no real one is: they are
+// letters, digits, '-' and '_') gets the start of its SHA-256 after it, so
+// that two ids never share a file ("sub/ID" and "ID" both clean to "ID").
 func backupFileName(kind material.Kind, mediaID, name, ext string) string {
 	id := transport.CleanFilename(mediaID)
+	if id != mediaID || len(id) > maxPlainID {
+		sum := sha256.Sum256([]byte(mediaID))
+		id = shorten(id, maxPlainID) + "~" + hex.EncodeToString(sum[:8])
+	}
 	n := transport.CleanFilename(name)
 	if n == "" {
 		n = string(kind) + ext
@@ -128,6 +137,10 @@ func backupFileName(kind material.Kind, mediaID, name, ext string) string {
 	}
 	return string(kind) + "/" + shorten(id+"_"+n, maxNameBytes)
 }
+
+// maxPlainID is the longest media id used as it is in a backup's file
+// names; real ids are about 64 bytes.
+const maxPlainID = 100
 
 // maxNameBytes keeps file names below the 255-byte limit of most file
 // systems, with room for the temporary file's prefix.

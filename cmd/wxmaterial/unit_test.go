@@ -119,6 +119,22 @@ func TestNames(t *testing.T) {
 	if base := filepath.Base(got); len(base) > maxNameBytes || !strings.HasSuffix(base, ".png") || !utf8.ValidString(base) || !strings.HasPrefix(got, "image/ID_") {
 		t.Fatalf("backupFileName = %q (%d bytes)", got, len(filepath.Base(got)))
 	}
+	// Ids that clean to the same name, or are cut to the same start, get
+	// files of their own; a real id is used as it is.
+	names := map[string]string{}
+	for _, id := range []string{"ID1", "sub/ID1", "sub\\ID1", "ID1\x00", "\u202eID1", strings.Repeat("x", 300) + "a", strings.Repeat("x", 300) + "b"} {
+		f := backupFileName(material.KindImage, id, "a.jpg", ".jpg")
+		if other, ok := names[f]; ok {
+			t.Errorf("backupFileName: %q and %q share %q", other, id, f)
+		}
+		names[f] = id
+		if len(filepath.Base(f)) > maxNameBytes || !utf8.ValidString(f) {
+			t.Errorf("backupFileName(%q) = %q", id, f)
+		}
+	}
+	if got := backupFileName(material.KindImage, "3OPdKx-bJTpz_cjpVcjYJHZAjru8", "a.jpg", ".jpg"); got != "image/3OPdKx-bJTpz_cjpVcjYJHZAjru8_a.jpg" {
+		t.Errorf("backupFileName of a real id = %q", got)
+	}
 	dir := t.TempDir()
 	if d, f, chosen := target(dir, "x.png"); d != dir || f != "x.png" || chosen {
 		t.Fatalf("target(existing folder) = %q, %q, %v", d, f, chosen)
