@@ -30,6 +30,12 @@ type Source struct {
 	contentType string
 	size        int64
 	b           *body
+	tap         *tap // passes each reader Open returns through it, if set
+}
+
+// tap is what WithReaderWrapper wraps each reader in.
+type tap struct {
+	wrap func(io.ReadCloser) io.ReadCloser
 }
 
 // body is the shared origin of a Source's bytes.
@@ -277,7 +283,32 @@ func (s Source) Open() (io.ReadCloser, error) {
 	if s.b == nil {
 		return nil, errZeroSource
 	}
-	return s.b.open()
+	rc, err := s.b.open()
+	if err != nil || s.tap == nil {
+		return rc, err
+	}
+	return s.tap.wrap(rc), nil
+}
+
+// WithReaderWrapper returns a copy of s whose Open passes each reader it
+// returns through wrap, which returns the reader the caller gets: to watch
+// the bytes as they are read (count them for a progress bar, hash what is
+// actually sent). wrap is called once per Open, possibly from several
+// goroutines at once for a replayable Source; the reader it returns must
+// yield the bytes of the one it was given, unchanged, and close it when
+// closed. Head reads around wrap: its bytes are read ahead for format
+// detection, and each Open yields them again. A copy wrapped again passes
+// its readers through both, the first wrap innermost.
+func (s Source) WithReaderWrapper(wrap func(io.ReadCloser) io.ReadCloser) Source {
+	if wrap == nil {
+		return s
+	}
+	if inner := s.tap; inner != nil {
+		outer := wrap
+		wrap = func(rc io.ReadCloser) io.ReadCloser { return outer(inner.wrap(rc)) }
+	}
+	s.tap = &tap{wrap: wrap}
+	return s
 }
 
 // Head returns up to SniffLen first bytes without consuming them, for format
