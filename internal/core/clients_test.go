@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wxmaterial/wxmaterial/internal/core"
 	"github.com/wxmaterial/wxmaterial/internal/emutest"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/officialaccount"
@@ -52,8 +53,10 @@ func TestNilOptionsOnBothClients(t *testing.T) {
 	}
 }
 
-// TestMediaIDCheckedAlike: both clients trim a media id and refuse one
-// that is then empty, with the same error, before anything is sent.
+// TestMediaIDCheckedAlike: both clients trim a media id and refuse, with
+// the same error, before anything is sent, one that is then empty, longer
+// than core.MaxMediaIDLen, not UTF-8 or holding a control character, in
+// every call that takes an id.
 func TestMediaIDCheckedAlike(t *testing.T) {
 	e := emutest.New(t)
 	ctx := t.Context()
@@ -65,20 +68,81 @@ func TestMediaIDCheckedAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	drop := func(c *material.Content, err error) error {
+		if c != nil {
+			c.Close()
+		}
+		return err
+	}
+	calls := []struct {
+		name  string
+		field string
+		empty string // the field naming an empty id, when not field
+		call  func(id string) error
+	}{
+		{name: "officialaccount Download", field: "media_id", call: func(id string) error { return drop(e.OA.Download(ctx, id)) }},
+		{name: "officialaccount DownloadHDVoice", field: "media_id", call: func(id string) error { return drop(e.OA.DownloadHDVoice(ctx, id)) }},
+		{name: "officialaccount Get", field: "media_id", call: func(id string) error {
+			a, err := e.OA.Get(ctx, id)
+			if a != nil {
+				a.Close()
+			}
+			return err
+		}},
+		{name: "officialaccount Delete", field: "media_id", call: func(id string) error { return e.OA.Delete(ctx, id) }},
+		{name: "officialaccount UploadVideo", field: "media_id", call: func(id string) error {
+			_, err := e.OA.UploadVideo(ctx, id, "title", "description")
+			return err
+		}},
+		{name: "officialaccount UploadNews", field: "thumb_media_id", empty: "articles", call: func(id string) error {
+			_, err := e.OA.UploadNews(ctx, material.Article{Title: "t", Content: "<p>c</p>", ThumbMediaID: oaMedia.ID},
+				material.Article{Title: "t", Content: "<p>c</p>", ThumbMediaID: id})
+			return err
+		}},
+		{name: "work Download", field: "media_id", call: func(id string) error { return drop(e.WeCom.Download(ctx, id)) }},
+		{name: "work DownloadHDVoice", field: "media_id", call: func(id string) error { return drop(e.WeCom.DownloadHDVoice(ctx, id)) }},
+	}
+	bad := []struct {
+		name    string
+		id      string
+		problem string // in the error
+	}{
+		{name: "empty", id: "", problem: "empty media id"},
+		{name: "blank", id: "  ", problem: "empty media id"},
+		{name: "white space", id: "\n\t", problem: "empty media id"},
+		{name: "NUL inside", id: "a\x00b", problem: "control character (U+0000 at byte 1)"},
+		{name: "newline inside", id: "a\nb", problem: "control character (U+000A at byte 1)"},
+		{name: "DEL", id: "ab\x7f", problem: "control character (U+007F at byte 2)"},
+		{name: "C1 control", id: "a\u0085b", problem: "control character (U+0085 at byte 1)"},
+		{name: "not UTF-8", id: "a\xffb", problem: "not valid UTF-8"},
+		{name: "too long", id: strings.Repeat("x", core.MaxMediaIDLen+1), problem: "a media id of 513 bytes"},
+	}
+	before := len(e.Requests(t))
+	for _, c := range calls {
+		for _, b := range bad {
+			err := c.call(b.id)
+			field, problem := c.field, b.problem
+			if c.empty != "" && b.problem == "empty media id" {
+				field, problem = c.empty, "has no "+c.field // a missing field of the article
+			}
+			var ve *material.ValidationError
+			if !errors.As(err, &ve) || !errors.Is(err, material.ErrInvalidInput) || ve.Field != field || !strings.Contains(err.Error(), problem) {
+				t.Errorf("%s(%s) = %v, want a %s ValidationError saying %q", c.name, b.name, err, field, problem)
+			}
+		}
+	}
+	if got := len(e.Requests(t)) - before; got != 0 {
+		t.Errorf("%d requests sent for refused ids, want none", got)
+	}
+
+	// Padded ids are trimmed and work; an id of the longest length accepted
+	// is sent (and unknown to the platform).
+	ids := map[string]string{"officialaccount": oaMedia.ID, "work": wcMedia.ID}
 	downloads := map[string]func(id string) (*material.Content, error){
 		"officialaccount": func(id string) (*material.Content, error) { return e.OA.Download(ctx, id) },
 		"work":            func(id string) (*material.Content, error) { return e.WeCom.Download(ctx, id) },
 	}
-	ids := map[string]string{"officialaccount": oaMedia.ID, "work": wcMedia.ID}
-	before := len(e.Requests(t))
 	for name, download := range downloads {
-		for _, blank := range []string{"", "  ", "\n\t"} {
-			_, err := download(blank)
-			var ve *material.ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, material.ErrInvalidInput) || ve.Field != "media_id" {
-				t.Errorf("%s: Download(%q) = %v, want a media_id ValidationError", name, blank, err)
-			}
-		}
 		c, err := download(" " + ids[name] + "\n")
 		if err != nil {
 			t.Errorf("%s: Download of a padded id: %v", name, err)
@@ -88,9 +152,12 @@ func TestMediaIDCheckedAlike(t *testing.T) {
 			t.Errorf("%s: downloaded %d bytes, want the upload", name, len(b))
 		}
 		c.Close()
+		if _, err := download(strings.Repeat("x", core.MaxMediaIDLen)); !errors.Is(err, material.ErrNotFound) {
+			t.Errorf("%s: Download of an unknown id of %d bytes = %v, want the platform's ErrNotFound", name, core.MaxMediaIDLen, err)
+		}
 	}
-	if got := len(e.Requests(t)) - before; got != 2 {
-		t.Errorf("%d requests for the downloads, want 2 (the blank ids refused before sending)", got)
+	if got := len(e.Requests(t)) - before; got != 4 {
+		t.Errorf("%d requests for the downloads, want 4", got)
 	}
 }
 
