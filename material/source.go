@@ -42,6 +42,7 @@ type tap struct {
 type body struct {
 	open       func() (io.ReadCloser, error)
 	replayable bool
+	invalid    error // why the Source cannot be read at all (a nil reader, a bad size): Open, Head and Rule.Validate return it
 
 	mu     sync.Mutex
 	head   []byte // first bytes, once read
@@ -164,7 +165,9 @@ func FromBytes(name string, b []byte) Source {
 // FromReader returns a Source reading r. size is the number of bytes r will
 // yield, or -1 when unknown (a client then spools the bytes to a temporary
 // file, up to the platform's limit, to learn the size without holding them in
-// memory).
+// memory). Any other negative size gives a Source that fails, before
+// anything is sent, with an error matching ErrInvalidInput that names the
+// size.
 //
 // When r is also an io.ReaderAt and an io.Seeker (an *os.File, a
 // *bytes.Reader, a *strings.Reader) and size is known, the Source is
@@ -186,12 +189,15 @@ func FromBytes(name string, b []byte) Source {
 // the caller closes it, so give such readers their own deadline.
 func FromReader(name string, r io.Reader, size int64) Source {
 	name = baseName(name)
-	if size < 0 {
-		size = -1
+	var invalid error
+	switch {
+	case isNil(r):
+		invalid = fmt.Errorf("material: FromReader(%s): nil reader: %w", displayName(name), ErrInvalidInput)
+	case size < -1:
+		invalid = fmt.Errorf("material: FromReader(%s): size %d: want the number of bytes the reader yields, or -1 when unknown: %w", displayName(name), size, ErrInvalidInput)
 	}
-	if isNil(r) {
-		err := fmt.Errorf("material: FromReader(%s): nil reader: %w", displayName(name), ErrInvalidInput)
-		return Source{name: name, size: size, b: &body{open: func() (io.ReadCloser, error) { return nil, err }}}
+	if invalid != nil {
+		return Source{name: name, size: max(size, -1), b: &body{invalid: invalid, open: func() (io.ReadCloser, error) { return nil, invalid }}}
 	}
 	if ra, ok := r.(io.ReaderAt); ok && size >= 0 {
 		if s, ok := r.(io.Seeker); ok {
@@ -319,6 +325,9 @@ func (s Source) Head() ([]byte, error) {
 		return nil, errZeroSource
 	}
 	b := s.b
+	if b.invalid != nil {
+		return nil, b.invalid
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.headOK {

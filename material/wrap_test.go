@@ -3,7 +3,9 @@ package material_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +104,62 @@ func TestWithReaderWrapper(t *testing.T) {
 	}
 	if got := readAll(t, material.FromBytes("a.png", data).WithReaderWrapper(nil)); !bytes.Equal(got, data) {
 		t.Errorf("with a nil wrapper, Open yields %q, want %q", got, data)
+	}
+}
+
+// TestFromReaderBadSize: a negative size other than -1 (unknown) makes a
+// Source whose every use fails, naming the size; -1 and known sizes work.
+func TestFromReaderBadSize(t *testing.T) {
+	data := append(bytes.Clone(pngHead), "body"...)
+	rule, err := material.RuleFor(material.OfficialAccount, material.APITemporary, material.KindImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		size    int64
+		problem string // in every error; "" for none
+	}{
+		{name: "unknown", size: -1},
+		{name: "known", size: int64(len(data))},
+		{name: "minus two", size: -2, problem: "size -2: want the number of bytes the reader yields, or -1 when unknown"},
+		{name: "most negative", size: math.MinInt64, problem: "size -9223372036854775808"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, mk := range []func() io.Reader{
+				func() io.Reader { return bytes.NewReader(data) },                 // replayable
+				func() io.Reader { return io.MultiReader(bytes.NewReader(data)) }, // one-shot
+			} {
+				r := mk()
+				src := material.FromReader("a.png", r, tt.size)
+				_, headErr := src.Head()
+				prepared, cleanup, prepErr := rule.Prepare(src)
+				if prepErr == nil {
+					if got := readAll(t, prepared); !bytes.Equal(got, data) {
+						t.Errorf("prepared Source yields %q", got)
+					}
+					cleanup()
+				}
+				errs := map[string]error{"Head": headErr, "Prepare": prepErr, "Validate": rule.Validate(material.FromReader("a.png", mk(), tt.size))}
+				if tt.problem != "" {
+					_, errs["Open"] = material.FromReader("a.png", mk(), tt.size).Open()
+				}
+				for op, err := range errs {
+					if tt.size == -1 && op == "Validate" {
+						continue // unknown sizes are spooled by Prepare first
+					}
+					switch {
+					case tt.problem == "" && err != nil:
+						t.Errorf("%T, %s: %v", r, op, err)
+					case tt.problem != "" && (!errors.Is(err, material.ErrInvalidInput) || !strings.Contains(fmt.Sprint(err), tt.problem)):
+						t.Errorf("%T, %s = %v, want ErrInvalidInput saying %q", r, op, err, tt.problem)
+					}
+				}
+				if tt.problem != "" && src.Size() != -1 {
+					t.Errorf("Size() = %d, want -1 (not a size)", src.Size())
+				}
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -163,3 +164,28 @@ func TestMediaIDCheckedAlike(t *testing.T) {
 
 // pngBytes is a 1×1 PNG.
 var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+// TestBadSizeRefusedAlike: a FromReader size below -1 is refused by both
+// clients' uploads, naming the size, before anything is sent.
+func TestBadSizeRefusedAlike(t *testing.T) {
+	e := emutest.New(t)
+	uploads := []struct {
+		name string
+		svc  material.Service
+	}{
+		{name: "officialaccount", svc: e.OA},
+		{name: "work", svc: e.WeCom},
+	}
+	before := len(e.Requests(t))
+	for _, u := range uploads {
+		for _, r := range []io.Reader{strings.NewReader(string(pngBytes)), io.MultiReader(strings.NewReader(string(pngBytes)))} {
+			_, err := u.svc.Upload(t.Context(), material.KindImage, material.FromReader("a.png", r, -2))
+			if !errors.Is(err, material.ErrInvalidInput) || !strings.Contains(fmt.Sprint(err), "size -2") {
+				t.Errorf("%s: Upload of FromReader(%T, size -2) = %v, want ErrInvalidInput naming the size", u.name, r, err)
+			}
+		}
+	}
+	if got := len(e.Requests(t)) - before; got != 0 {
+		t.Errorf("%d requests sent, want none", got)
+	}
+}
