@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/wxmaterial/wxmaterial/dedup"
 	"github.com/wxmaterial/wxmaterial/internal/emutest"
+	"github.com/wxmaterial/wxmaterial/internal/fleettest"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 )
@@ -36,24 +37,6 @@ func (h hooked) Upload(ctx context.Context, kind material.Kind, src material.Sou
 func (h hooked) UploadImage(ctx context.Context, src material.Source) (string, error) {
 	h.before(src)
 	return h.Service.UploadImage(ctx, src)
-}
-
-// syncBuffer is a log that the uploads may write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // changedCopy returns data with its middle byte changed: the same size, the
@@ -122,7 +105,7 @@ func TestChangedBeforeUpload(t *testing.T) {
 					}
 				}
 			}
-			var logs syncBuffer
+			var logs fleettest.LogBuffer
 			s, err := dedup.New(hooked{client, before}, dedup.WithAccount(tt.platform, client.(material.Identifier).Account()),
 				dedup.WithClock(e.Clock.Now), dedup.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			if err != nil {
