@@ -37,6 +37,15 @@
 // the wrapped Service refuses it as it would without the wrapper, before
 // reading it.
 //
+// A file rewritten between its hashing and its upload (or a byte slice
+// changed in place) would leave the hash of its old bytes naming a media
+// id that holds the new ones. So the wrapper hashes the bytes the wrapped
+// Service reads as they stream to the upload (no further read of the
+// file), and remembers the id only when every complete read of the upload
+// hashed to the key; otherwise the upload's result is returned, not
+// remembered nor handed to concurrent uploads of the old bytes, and a
+// warning naming the file is logged.
+//
 // # One upload at a time
 //
 // Concurrent uploads of the same content make one upload: within a process

@@ -59,7 +59,7 @@ func (s *Service) Forget(ctx context.Context, kind material.Kind, src material.S
 	if !src.Replayable() {
 		return false, nil
 	}
-	key, err := s.key(ctx, string(kind), src)
+	key, _, err := s.key(ctx, string(kind), src)
 	if err != nil {
 		return false, fmt.Errorf("dedup: forget: %w", err)
 	}

@@ -38,14 +38,15 @@ func (s *Service) UploadImage(ctx context.Context, src material.Source) (string,
 		s.passed.Add(1)
 		return s.svc.UploadImage(ctx, src)
 	}
-	key, err := s.key(ctx, "uploadimg", src)
+	key, sum, err := s.key(ctx, "uploadimg", src)
 	if err != nil {
 		return "", fmt.Errorf("dedup: upload image: %w", err)
 	}
 	r, err := s.once(ctx, key, "", func(ctx context.Context) (result, error) {
-		link, err := s.svc.UploadImage(ctx, src)
+		tapped, sent := watch(src)
+		link, err := s.svc.UploadImage(ctx, tapped)
 		now := s.now()
-		return result{entry: Entry{Value: link, CreatedAt: now, ExpiresAt: now.Add(s.imageTTL)}}, err
+		return result{entry: Entry{Value: link, CreatedAt: now, ExpiresAt: now.Add(s.imageTTL)}, changed: err == nil && s.changed(ctx, sent, sum, src)}, err
 	})
 	return r.entry.Value, err
 }
@@ -53,9 +54,10 @@ func (s *Service) UploadImage(ctx context.Context, src material.Source) (string,
 // result is what one upload of a content gave: the entry remembered, the
 // Media the wrapped Service returned (zero when from memory).
 type result struct {
-	entry  Entry
-	media  material.Media
-	memory bool // answered from the Store
+	entry   Entry
+	media   material.Media
+	memory  bool // answered from the Store
+	changed bool // uploaded, but the bytes sent were not those hashed: not remembered, not shared
 }
 
 // upload is Upload, also reporting the key and whether the id came from
@@ -67,14 +69,18 @@ func (s *Service) upload(ctx context.Context, kind material.Kind, src material.S
 		m, err := s.svc.Upload(ctx, kind, src)
 		return m, nil, err
 	}
-	key, err := s.key(ctx, string(kind), src)
+	key, sum, err := s.key(ctx, string(kind), src)
 	if err != nil {
 		return material.Media{}, nil, fmt.Errorf("dedup: upload %s: %w", kind, err)
 	}
 	r, err := s.once(ctx, key, avoid, func(ctx context.Context) (result, error) {
-		m, err := s.svc.Upload(ctx, kind, src)
+		tapped, sent := watch(src)
+		m, err := s.svc.Upload(ctx, kind, tapped)
 		if err != nil {
 			return result{}, err
+		}
+		if s.changed(ctx, sent, sum, src) {
+			return result{media: m, changed: true}, nil
 		}
 		e := Entry{Value: m.ID, CreatedAt: m.CreatedAt, ExpiresAt: m.ExpiresAt}
 		if e.ExpiresAt.IsZero() {
@@ -89,6 +95,9 @@ func (s *Service) upload(ctx context.Context, kind material.Kind, src material.S
 		return material.Media{}, nil, err
 	}
 	m := r.media
+	if r.changed {
+		return m, nil, nil // what was sent is not what the key says: nothing to forget under it
+	}
 	if r.memory || m.ID != r.entry.Value {
 		m = material.Media{ID: r.entry.Value, Kind: kind, CreatedAt: r.entry.CreatedAt, ExpiresAt: r.entry.ExpiresAt}
 	}
@@ -111,16 +120,17 @@ func hashable(rule material.Rule, src material.Source) bool {
 // key returns the Store key of src uploaded as what ("image", ...,
 // "uploadimg"): the platform, the account, what, and the SHA-256 of the
 // bytes; on WeCom, which keeps a file's name and shows it, the name too.
-func (s *Service) key(ctx context.Context, what string, src material.Source) (string, error) {
-	sum, err := digest(ctx, src)
+// It also returns the SHA-256 (hex).
+func (s *Service) key(ctx context.Context, what string, src material.Source) (key, sum string, err error) {
+	sum, err = digest(ctx, src)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	k := string(s.platform) + ":" + s.account + ":" + what + ":" + sum
 	if s.platform == material.WeCom {
 		k += ":" + url.PathEscape(src.Name())
 	}
-	return k, nil
+	return k, sum, nil
 }
 
 // digest streams src through SHA-256.
@@ -186,6 +196,12 @@ func (s *Service) once(ctx context.Context, key, avoid string, do func(context.C
 				return result{}, r.Err
 			}
 			res := r.Val.(result)
+			if res.changed {
+				if led {
+					return res, nil // our upload: its result, not remembered
+				}
+				continue // another caller's flight sent other bytes than its key says: upload ours
+			}
 			if res.entry.Value == avoid {
 				continue // another caller's flight handed back the id we must not reuse
 			}
@@ -247,7 +263,7 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 		return result{}, err
 	}
 	s.uploads.Add(1)
-	if down {
+	if down || r.changed {
 		return r, nil
 	}
 	if ttl := r.entry.ExpiresAt.Sub(s.now()); ttl > 0 {

@@ -128,6 +128,11 @@ func TestURLUploadValidate(t *testing.T) {
 		{name: "long url", change: func(u *material.URLUpload) { u.URL = "https://example.com/" + strings.Repeat("a", 1010) }, want: material.ErrInvalidInput, text: "1024-byte limit"},
 		{name: "bad md5", change: func(u *material.URLUpload) { u.MD5 = "xyz" }, want: material.ErrInvalidInput, text: "32 hexadecimal"},
 		{name: "relative url", change: func(u *material.URLUpload) { u.URL = "/a.mp4" }, want: material.ErrInvalidInput, text: "absolute http"},
+		{name: "url with user and password", change: func(u *material.URLUpload) { u.URL = "https://u:p4ss@example.com/x" }, want: material.ErrInvalidInput, text: "user info"},
+		{name: "url with a user", change: func(u *material.URLUpload) { u.URL = "http://u@example.com/x" }, want: material.ErrInvalidInput, text: "credentials"},
+		{name: "filename up two folders", change: func(u *material.URLUpload) { u.Filename = "../../a.bin" }, want: material.ErrInvalidInput, text: `"../../a.bin" has a folder part`},
+		{name: "filename in a folder", change: func(u *material.URLUpload) { u.Filename = "a/b.bin" }, want: material.ErrInvalidInput, text: `such as "b.bin"`},
+		{name: "filename with a backslash", change: func(u *material.URLUpload) { u.Filename = `c:\a.bin` }, want: material.ErrInvalidInput, text: "folder part"},
 	}
 	for _, tt := range tests {
 		u := ok
@@ -135,6 +140,9 @@ func TestURLUploadValidate(t *testing.T) {
 		_, err := u.Validate()
 		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) {
 			t.Errorf("%s: err = %v, want %v containing %q", tt.name, err, tt.want, tt.text)
+		}
+		if err != nil && strings.Contains(err.Error(), "p4ss") {
+			t.Errorf("%s: err = %q shows the URL's password", tt.name, err)
 		}
 	}
 }

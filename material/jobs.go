@@ -10,8 +10,8 @@ import (
 type URLUpload struct {
 	Scene    int    // 1, customer-contact group welcome material: the only scene the platform takes; 0 means 1
 	Kind     Kind   // KindVideo (MP4) or KindFile
-	Filename string // the name shown when the media is sent, at most 128 bytes; its last element must name a file (not "", "." or "..")
-	URL      string // http or https, at most 1024 bytes; the server must answer Range requests
+	Filename string // the name shown when the media is sent, at most 128 bytes: a base name (no folder part), not "", "." or ".."
+	URL      string // http or https, at most 1024 bytes, without user info (the platform would show the credentials in its logs); the server must answer Range requests
 	MD5      string // lowercase hex md5 of the file (32 characters); the platform compares it
 }
 
@@ -43,6 +43,8 @@ func (u URLUpload) Validate() (URLUpload, error) {
 		return bad("kind", fmt.Sprintf("kind %q cannot be uploaded by URL: only video (MP4) and file", u.Kind), ErrUnsupported)
 	case nameProblem(baseName(u.Filename)) != "":
 		return bad("filename", nameProblem(baseName(u.Filename)), ErrInvalidInput)
+	case baseName(u.Filename) != u.Filename:
+		return bad("filename", fmt.Sprintf("the file name %q has a folder part: the platform takes a base name, such as %q", u.Filename, baseName(u.Filename)), ErrInvalidInput)
 	case len(u.Filename) > MaxURLUploadFilename:
 		return bad("filename", fmt.Sprintf("file name is %d bytes, over the %d-byte limit", len(u.Filename), MaxURLUploadFilename), ErrInvalidInput)
 	case u.URL == "":
@@ -54,6 +56,8 @@ func (u URLUpload) Validate() (URLUpload, error) {
 	}
 	if p, err := url.Parse(u.URL); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 		return bad("url", "URL must be an absolute http or https URL", ErrInvalidInput)
+	} else if p.User != nil {
+		return bad("url", "the URL holds user info (user:password@host): the platform would be handed the credentials and show them in its logs; give a URL that needs none (a signed, expiring link)", ErrInvalidInput)
 	}
 	return u, nil
 }

@@ -127,6 +127,9 @@ func (r Rule) Validate(src Source) error {
 	if src.b == nil {
 		return bad("source", "no file: use FromFile, FromBytes or FromReader", ErrInvalidInput)
 	}
+	if src.b.invalid != nil {
+		return src.b.invalid
+	}
 	if problem := nameProblem(src.Name()); problem != "" {
 		return bad("name", problem, ErrInvalidInput)
 	}

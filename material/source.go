@@ -30,12 +30,19 @@ type Source struct {
 	contentType string
 	size        int64
 	b           *body
+	tap         *tap // passes each reader Open returns through it, if set
+}
+
+// tap is what WithReaderWrapper wraps each reader in.
+type tap struct {
+	wrap func(io.ReadCloser) io.ReadCloser
 }
 
 // body is the shared origin of a Source's bytes.
 type body struct {
 	open       func() (io.ReadCloser, error)
 	replayable bool
+	invalid    error // why the Source cannot be read at all (a nil reader, a bad size): Open, Head and Rule.Validate return it
 
 	mu     sync.Mutex
 	head   []byte // first bytes, once read
@@ -158,7 +165,9 @@ func FromBytes(name string, b []byte) Source {
 // FromReader returns a Source reading r. size is the number of bytes r will
 // yield, or -1 when unknown (a client then spools the bytes to a temporary
 // file, up to the platform's limit, to learn the size without holding them in
-// memory).
+// memory). Any other negative size gives a Source that fails, before
+// anything is sent, with an error matching ErrInvalidInput that names the
+// size.
 //
 // When r is also an io.ReaderAt and an io.Seeker (an *os.File, a
 // *bytes.Reader, a *strings.Reader) and size is known, the Source is
@@ -180,12 +189,15 @@ func FromBytes(name string, b []byte) Source {
 // the caller closes it, so give such readers their own deadline.
 func FromReader(name string, r io.Reader, size int64) Source {
 	name = baseName(name)
-	if size < 0 {
-		size = -1
+	var invalid error
+	switch {
+	case isNil(r):
+		invalid = fmt.Errorf("material: FromReader(%s): nil reader: %w", displayName(name), ErrInvalidInput)
+	case size < -1:
+		invalid = fmt.Errorf("material: FromReader(%s): size %d: want the number of bytes the reader yields, or -1 when unknown: %w", displayName(name), size, ErrInvalidInput)
 	}
-	if isNil(r) {
-		err := fmt.Errorf("material: FromReader(%s): nil reader: %w", displayName(name), ErrInvalidInput)
-		return Source{name: name, size: size, b: &body{open: func() (io.ReadCloser, error) { return nil, err }}}
+	if invalid != nil {
+		return Source{name: name, size: max(size, -1), b: &body{invalid: invalid, open: func() (io.ReadCloser, error) { return nil, invalid }}}
 	}
 	if ra, ok := r.(io.ReaderAt); ok && size >= 0 {
 		if s, ok := r.(io.Seeker); ok {
@@ -277,7 +289,32 @@ func (s Source) Open() (io.ReadCloser, error) {
 	if s.b == nil {
 		return nil, errZeroSource
 	}
-	return s.b.open()
+	rc, err := s.b.open()
+	if err != nil || s.tap == nil {
+		return rc, err
+	}
+	return s.tap.wrap(rc), nil
+}
+
+// WithReaderWrapper returns a copy of s whose Open passes each reader it
+// returns through wrap, which returns the reader the caller gets: to watch
+// the bytes as they are read (count them for a progress bar, hash what is
+// actually sent). wrap is called once per Open, possibly from several
+// goroutines at once for a replayable Source; the reader it returns must
+// yield the bytes of the one it was given, unchanged, and close it when
+// closed. Head reads around wrap: its bytes are read ahead for format
+// detection, and each Open yields them again. A copy wrapped again passes
+// its readers through both, the first wrap innermost.
+func (s Source) WithReaderWrapper(wrap func(io.ReadCloser) io.ReadCloser) Source {
+	if wrap == nil {
+		return s
+	}
+	if inner := s.tap; inner != nil {
+		outer := wrap
+		wrap = func(rc io.ReadCloser) io.ReadCloser { return outer(inner.wrap(rc)) }
+	}
+	s.tap = &tap{wrap: wrap}
+	return s
 }
 
 // Head returns up to SniffLen first bytes without consuming them, for format
@@ -288,6 +325,9 @@ func (s Source) Head() ([]byte, error) {
 		return nil, errZeroSource
 	}
 	b := s.b
+	if b.invalid != nil {
+		return nil, b.invalid
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.headOK {

@@ -3,6 +3,7 @@ package officialaccount
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -62,10 +63,18 @@ func (c *Client) UploadNews(ctx context.Context, articles ...material.Article) (
 			return bad(fmt.Sprintf("article %d has no title", i+1))
 		case strings.TrimSpace(a.Content) == "":
 			return bad(fmt.Sprintf("article %d has no content", i+1))
-		case a.ThumbMediaID == "":
+		case strings.TrimSpace(a.ThumbMediaID) == "":
 			return bad(fmt.Sprintf("article %d has no thumb_media_id", i+1))
 		}
-		body.Articles[i] = massArticle{Title: a.Title, ThumbMediaID: a.ThumbMediaID, Author: a.Author, Digest: a.Digest, ShowCoverPic: a.ShowCoverPic,
+		thumb, err := c.c.ID("thumb_media_id", a.ThumbMediaID)
+		if err != nil {
+			var ve *material.ValidationError
+			if errors.As(err, &ve) {
+				ve.Kind, ve.Problem = material.KindNews, fmt.Sprintf("article %d: %s", i+1, ve.Problem)
+			}
+			return MassMedia{}, c.c.Wrap(op, err)
+		}
+		body.Articles[i] = massArticle{Title: a.Title, ThumbMediaID: thumb, Author: a.Author, Digest: a.Digest, ShowCoverPic: a.ShowCoverPic,
 			Content: a.Content, ContentSourceURL: a.ContentSourceURL, NeedOpenComment: a.NeedOpenComment, OnlyFansCanComment: a.OnlyFansCanComment}
 	}
 	m, err := c.mass(ctx, op, "/cgi-bin/media/uploadnews", material.KindNews, body)

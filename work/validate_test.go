@@ -107,6 +107,16 @@ func TestRefusedBeforeSending(t *testing.T) {
 				_, err := c.UploadByURL(ctx, material.URLUpload{Kind: material.KindFile, Filename: "a.bin", URL: "http://example.com/a.bin", MD5: "abc"})
 				return err
 			}},
+		{name: "URL with user info", want: material.ErrInvalidInput, wantText: "user info",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadByURL(ctx, material.URLUpload{Kind: material.KindFile, Filename: "a.bin", URL: "https://u:p@example.com/a.bin", MD5: strings.Repeat("a", 32)})
+				return err
+			}},
+		{name: "file name with a folder part", want: material.ErrInvalidInput, wantText: "file name",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadByURL(ctx, material.URLUpload{Kind: material.KindFile, Filename: "../../a.bin", URL: "https://example.com/a.bin", MD5: strings.Repeat("a", 32)})
+				return err
+			}},
 		{name: "empty job id", want: material.ErrInvalidInput, wantText: "job id",
 			call: func(ctx context.Context, c *work.Client) error {
 				_, err := c.UploadByURLResult(ctx, "")

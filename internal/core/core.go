@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wxmaterial/wxmaterial/auth"
 	"github.com/wxmaterial/wxmaterial/internal/redact"
@@ -254,13 +256,40 @@ func (b *namedBody) Read(p []byte) (int, error) {
 
 func (b *namedBody) Close() error { return b.rc.Close() }
 
+// MaxMediaIDLen is the longest media id a client sends, in bytes. Real
+// ids are far shorter (docs/wire.md §4.1: tens of printable ASCII
+// characters); the bound refuses what cannot be one (a file's content
+// pasted as an id) before it is sent.
+const MaxMediaIDLen = 512
+
 // MediaID checks a media id before anything is sent: surrounding white
 // space is trimmed (an id read from a file or a terminal often carries
-// some), and an id that is then empty is refused.
+// some), and an id that is then empty, longer than MaxMediaIDLen bytes, not
+// UTF-8 or holding a control character is refused.
 func (c *Client) MediaID(id string) (string, error) {
+	return c.ID("media_id", id)
+}
+
+// ID checks an id sent as field (media_id, thumb_media_id) as MediaID
+// does, the error naming field.
+func (c *Client) ID(field, id string) (string, error) {
 	id = strings.TrimSpace(id)
-	if id == "" {
-		return "", &material.ValidationError{Platform: c.Platform, Field: "media_id", Problem: "empty media id", Err: []error{material.ErrInvalidInput}}
+	problem := ""
+	switch {
+	case id == "":
+		problem = "empty media id"
+	case len(id) > MaxMediaIDLen:
+		problem = fmt.Sprintf("a media id of %d bytes: real ids are far shorter (at most %d accepted)", len(id), MaxMediaIDLen)
+	case !utf8.ValidString(id):
+		problem = "the media id is not valid UTF-8"
+	default:
+		if i := strings.IndexFunc(id, unicode.IsControl); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(id[i:])
+			problem = fmt.Sprintf("the media id holds a control character (%U at byte %d)", r, i)
+		}
+	}
+	if problem != "" {
+		return "", &material.ValidationError{Platform: c.Platform, Field: field, Problem: problem, Err: []error{material.ErrInvalidInput}}
 	}
 	return id, nil
 }
