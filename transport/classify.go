@@ -67,7 +67,8 @@ const peekLimit = 64 << 10
 //     those bytes: a fragment is never taken for the whole file. Such an
 //     error also matches ErrLength;
 //   - a body that starts (after white space) with '{' is an error when the
-//     object's top level has a non-zero or malformed errcode, whatever the
+//     object's top level has a non-zero or malformed errcode (null included;
+//     of several, any that is not 0 counts), whatever the
 //     Content-Type and Content-Disposition say. Without one it is a file
 //     when a header says so (a Content-Disposition, or a media type other
 //     than JSON, text and application/octet-stream; a WeCom "file" may be
