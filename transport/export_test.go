@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"io"
 
 	"github.com/wxmaterial/wxmaterial/material"
@@ -9,10 +10,12 @@ import (
 // The pieces of DownloadFile, for the tests of package transport_test.
 type RangeFunc = rangeFunc
 
-var (
-	DownloadRanges = downloadRanges
-	Resume         = resume
-)
+var DownloadRanges = downloadRanges
+
+// Resume is resume for a first reply that names no version of the file.
+func Resume(ctx context.Context, c *material.Content, fetch RangeFunc, opts RangeOptions) *material.Content {
+	return resume(ctx, c, version{}, fetch, opts)
+}
 
 // RangeFetcher returns the rangeFunc DownloadFile uses for req.
 func (c *Client) RangeFetcher(req *Request) RangeFunc { return c.rangeFetcher(req) }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,13 @@ const defaultMaxResumes = 3
 // early, sends more than asked, or changes the file's size half-way.
 // A short download also matches io.ErrUnexpectedEOF.
 var ErrLength = errors.New("transport: download length mismatch")
+
+// ErrChanged is matched by the error of a download fetched in several
+// requests (Range chunks, or a resumption) whose parts name different
+// versions of the file: an ETag, or without one a Last-Modified, other
+// than the first part's. The parts would splice two files into one that is
+// neither; the download must be started again.
+var ErrChanged = errors.New("transport: the file changed during the download")
 
 // RangeOptions configure a ranged download.
 type RangeOptions struct {
@@ -115,7 +123,7 @@ func (c *Client) DownloadFile(ctx context.Context, req *Request, opts RangeOptio
 	if rep.Content == nil {
 		return nil, fmt.Errorf("%s answered a JSON document, not the file's bytes", req.endpoint())
 	}
-	return resume(ctx, rep.Content, fetch, opts), nil
+	return resume(ctx, rep.Content, versionOf(rep.Header), fetch, opts), nil
 }
 
 // downloadRanges downloads a file of unknown size in Range chunks of at
@@ -155,17 +163,17 @@ func downloadRanges(ctx context.Context, fetch rangeFunc, opts RangeOptions) (*m
 }
 
 // resume returns c with a body that survives a broken transfer: when the
-// body of c (a whole-file reply of c.Size bytes) breaks off, the rest is
-// fetched from the byte where it broke with Range chunks of at most
-// opts.ChunkSize bytes, and the total is verified as downloadRanges does.
-// When c.Size is unknown (-1), c is returned as it is.
-func resume(ctx context.Context, c *material.Content, fetch rangeFunc, opts RangeOptions) *material.Content {
+// body of c (a whole-file reply of c.Size bytes, of version v) breaks off, the rest is fetched from the byte where it
+// broke with Range chunks of at most opts.ChunkSize bytes, and the total and
+// the version are verified as downloadRanges does. When c.Size is unknown
+// (-1), c is returned as it is.
+func resume(ctx context.Context, c *material.Content, v version, fetch rangeFunc, opts RangeOptions) *material.Content {
 	if c == nil || c.Size < 0 {
 		return c
 	}
 	opts = opts.withDefaults()
 	r := newRangedReader(ctx, fetch, opts, c.Size)
-	r.body, r.end = c.Body, c.Size
+	r.body, r.end, r.version = c.Body, c.Size, v
 	out := *c
 	out.Body = r
 	return &out
@@ -178,13 +186,14 @@ type rangedReader struct {
 	fetch  rangeFunc
 	opts   RangeOptions
 
-	total   int64 // the file's size; -1 until the first reply tells
-	chunk   int64 // the chunk size now: opts.ChunkSize, or less after TooLarge
-	off     int64 // bytes delivered to the reader so far
-	start   int64 // the first byte of the current chunk's reply
-	end     int64 // the end (exclusive) of what body holds
-	resumes int   // resumptions in a row without progress
-	err     error // sticky final error
+	total   int64   // the file's size; -1 until the first reply tells
+	version version // the file's version, as its first parts name it (sameVersion)
+	chunk   int64   // the chunk size now: opts.ChunkSize, or less after TooLarge
+	off     int64   // bytes delivered to the reader so far
+	start   int64   // the first byte of the current chunk's reply
+	end     int64   // the end (exclusive) of what body holds
+	resumes int     // resumptions in a row without progress
+	err     error   // sticky final error
 
 	mu     sync.Mutex
 	body   io.ReadCloser // the current chunk, nil between chunks
@@ -322,6 +331,9 @@ func (r *rangedReader) openChunk() (*Reply, error) {
 	}
 	body := rep.Content.Body
 	end, total, err := checkChunk(rep, first, last, r.total)
+	if err == nil {
+		err = r.sameVersion(rep.Header, first, last)
+	}
 	if err != nil {
 		body.Close()
 		return nil, err
@@ -335,6 +347,42 @@ func (r *rangedReader) openChunk() (*Reply, error) {
 	r.body, r.start, r.end, r.total = body, first, end, total
 	r.mu.Unlock()
 	return rep, nil
+}
+
+// version is what names the version of a file in a reply: its ETag and its
+// Last-Modified, each "" when the reply has none.
+type version struct{ etag, lastModified string }
+
+func versionOf(h http.Header) version {
+	return version{etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
+}
+
+// sameVersion checks that the reply for bytes first-last, with headers h,
+// is of the version of the file's first part: the ETags when both name one,
+// otherwise the Last-Modified dates when both name one. A header the first
+// part lacked is recorded from the first part that has it. A part that
+// names no version cannot be checked.
+func (r *rangedReader) sameVersion(h http.Header, first, last int64) error {
+	v := versionOf(h)
+	differs := ""
+	switch {
+	case r.version.etag != "" && v.etag != "":
+		if v.etag != r.version.etag {
+			differs = "ETag"
+		}
+	case r.version.lastModified != "" && v.lastModified != "":
+		if v.lastModified != r.version.lastModified {
+			differs = "Last-Modified"
+		}
+	}
+	if differs != "" {
+		// The message names the header, never its values, which come from
+		// the server.
+		return fmt.Errorf("transport: ranged download: bytes %d-%d are of another version of the file (its %s differs from the first part's): %w", first, last, differs, ErrChanged)
+	}
+	r.version.etag = cmp.Or(r.version.etag, v.etag)
+	r.version.lastModified = cmp.Or(r.version.lastModified, v.lastModified)
+	return nil
 }
 
 // checkChunk checks the reply to a request for bytes first-last of a file

@@ -34,7 +34,10 @@ const CodeUseRange = 830002
 // it resumes with a Range request from the byte where it broke, whole-file
 // replies included; the total length is verified, and a download that
 // comes up short or long ends in an error matching transport.ErrLength,
-// never in a silent EOF. Nothing is buffered beyond the caller's reads.
+// never in a silent EOF, and one whose parts name different versions of
+// the file (ETag or Last-Modified) in an error matching
+// transport.ErrChanged, never in bytes of two files spliced together.
+// Nothing is buffered beyond the caller's reads.
 //
 // An unknown or expired media id is an error matching material.ErrNotFound.
 // The machinery is transport.Client.DownloadFile.

@@ -1,17 +1,21 @@
 package hostile_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/transport"
+	"github.com/wxmaterial/wxmaterial/work"
 )
 
 // wrongReplies are error replies dressed as files, and pages that are not
@@ -305,3 +309,93 @@ func (d *deadline) Err() error {
 
 // pass makes the deadline pass.
 func (d *deadline) pass() { d.once.Do(func() { close(d.done) }) }
+
+// TestFileChangedMidDownload: a WeCom download fetched in several requests
+// (Range chunks after 830002, or a resumption of a whole-file reply that
+// broke off) whose parts name another version of the file (an ETag, or a
+// Last-Modified without one) ends in an error matching
+// transport.ErrChanged, never in bytes spliced from two files. Parts of
+// one version give the exact file.
+func TestFileChangedMidDownload(t *testing.T) {
+	fileOf := func(seed byte) []byte {
+		b := make([]byte, 3000)
+		for i := range b {
+			b[i] = byte(i*7) ^ seed
+		}
+		b[0] = 0xff // not JSON
+		return b
+	}
+	a, b := fileOf(1), fileOf(2)
+	tests := []struct {
+		name string
+		// header names the version of the part served by request n (from 1).
+		header  string
+		version func(n int) string
+		resume  bool // the whole file comes first, cut off at byte 1000
+		changed bool
+	}{
+		{name: "chunks, ETag changes", header: "ETag", version: func(n int) string { return map[bool]string{true: `"v1"`, false: `"v2"`}[n == 1] }, changed: true},
+		{name: "chunks, Last-Modified changes", header: "Last-Modified",
+			version: func(n int) string { return map[bool]string{true: "Mon, 30 Nov 2026 10:00:00 GMT", false: "Mon, 30 Nov 2026 10:05:00 GMT"}[n == 1] }, changed: true},
+		{name: "chunks, one ETag", header: "ETag", version: func(int) string { return `"v1"` }},
+		{name: "chunks, no version named", header: "ETag", version: func(int) string { return "" }},
+		{name: "resumed, ETag changes", header: "ETag", resume: true, version: func(n int) string { return map[bool]string{true: `"v1"`, false: `"v2"`}[n == 1] }, changed: true},
+		{name: "resumed, one ETag", header: "ETag", resume: true, version: func(int) string { return `"v1"` }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t)
+			var n atomic.Int32
+			s.api = func(w http.ResponseWriter, r *http.Request) {
+				rg := r.Header.Get("Range")
+				if rg == "" && !tt.resume {
+					w.Header().Set("Content-Type", "application/json")
+					io.WriteString(w, `{"errcode":830002,"errmsg":"media too large, use Range"}`)
+					return
+				}
+				k := int(n.Add(1))
+				f := a
+				if tt.changed && k > 1 {
+					f = b
+				}
+				w.Header().Set("Content-Type", "application/octet-stream")
+				w.Header().Set("Content-Disposition", `attachment; filename="x.bin"`)
+				if v := tt.version(k); v != "" {
+					w.Header().Set(tt.header, v)
+				}
+				if rg == "" { // the whole file, cut off
+					w.Header().Set("Content-Length", strconv.Itoa(len(f)))
+					w.(http.Flusher).Flush()
+					w.Write(f[:1000])
+					panic(http.ErrAbortHandler)
+				}
+				var first, last int
+				fmt.Sscanf(rg, "bytes=%d-%d", &first, &last)
+				last = min(last, len(f)-1)
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(f)))
+				w.Header().Set("Content-Length", strconv.Itoa(last-first+1))
+				w.WriteHeader(http.StatusPartialContent)
+				w.Write(f[first : last+1])
+			}
+			wc, err := work.New(corpID, agentID, corpSecret, work.WithBaseURL(s.srv.URL+"/work"), work.WithRetry(fastRetry), work.WithChunkSize(1000))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			c, err := wc.Download(t.Context(), "M1")
+			if err == nil {
+				got, err = io.ReadAll(c.Body)
+				c.Body.Close()
+			}
+			if tt.changed {
+				if !errors.Is(err, transport.ErrChanged) {
+					t.Errorf("err = %v (%d bytes), want ErrChanged", err, len(got))
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, a) {
+				t.Errorf("Download = %d bytes, %v; want the file's %d bytes", len(got), err, len(a))
+			}
+		})
+	}
+}
