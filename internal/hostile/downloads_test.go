@@ -336,7 +336,9 @@ func TestFileChangedMidDownload(t *testing.T) {
 	}{
 		{name: "chunks, ETag changes", header: "ETag", version: func(n int) string { return map[bool]string{true: `"v1"`, false: `"v2"`}[n == 1] }, changed: true},
 		{name: "chunks, Last-Modified changes", header: "Last-Modified",
-			version: func(n int) string { return map[bool]string{true: "Mon, 30 Nov 2026 10:00:00 GMT", false: "Mon, 30 Nov 2026 10:05:00 GMT"}[n == 1] }, changed: true},
+			version: func(n int) string {
+				return map[bool]string{true: "Mon, 30 Nov 2026 10:00:00 GMT", false: "Mon, 30 Nov 2026 10:05:00 GMT"}[n == 1]
+			}, changed: true},
 		{name: "chunks, one ETag", header: "ETag", version: func(int) string { return `"v1"` }},
 		{name: "chunks, no version named", header: "ETag", version: func(int) string { return "" }},
 		{name: "resumed, ETag changes", header: "ETag", resume: true, version: func(n int) string { return map[bool]string{true: `"v1"`, false: `"v2"`}[n == 1] }, changed: true},
