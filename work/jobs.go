@@ -9,7 +9,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wxmaterial/wxmaterial/internal/poll"
 	"github.com/wxmaterial/wxmaterial/internal/wire"
@@ -112,11 +115,17 @@ func (c *Client) UploadByURLResult(ctx context.Context, jobID string) (material.
 // jobResult is UploadByURLResult as the operation op, its error not
 // wrapped.
 func (c *Client) jobResult(ctx context.Context, op, jobID string) (material.Job, error) {
-	if jobID == "" || len(jobID) > material.MaxJobIDLen {
+	problem := ""
+	switch {
+	case jobID == "" || len(jobID) > material.MaxJobIDLen:
+		problem = fmt.Sprintf("job id must be 1 to %d bytes, got %d", material.MaxJobIDLen, len(jobID))
+	case !utf8.ValidString(jobID) || strings.IndexFunc(jobID, unicode.IsControl) >= 0:
+		problem = "the job id is not valid UTF-8 or holds a control character"
+	}
+	if problem != "" {
 		return material.Job{}, &material.ValidationError{
 			Platform: material.WeCom, API: material.APIUploadByURL, Field: "jobid",
-			Problem: fmt.Sprintf("job id must be 1 to %d bytes, got %d", material.MaxJobIDLen, len(jobID)),
-			Err:     []error{material.ErrInvalidInput}}
+			Problem: problem, Err: []error{material.ErrInvalidInput}}
 	}
 	var out jobResult
 	err := c.c.Do(ctx, op, &transport.Request{Method: http.MethodPost, Path: "/cgi-bin/media/get_upload_by_url_result",

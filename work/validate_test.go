@@ -122,6 +122,11 @@ func TestRefusedBeforeSending(t *testing.T) {
 				_, err := c.UploadByURLResult(ctx, "")
 				return err
 			}},
+		{name: "job id with a control character", want: material.ErrInvalidInput, wantText: "control character",
+			call: func(ctx context.Context, c *work.Client) error {
+				_, err := c.UploadByURLResult(ctx, "job\x001")
+				return err
+			}},
 		{name: "empty media id", want: material.ErrInvalidInput, wantText: "media id",
 			call: func(ctx context.Context, c *work.Client) error {
 				_, err := c.Download(ctx, "")
