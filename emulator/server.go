@@ -44,6 +44,13 @@ type Server struct {
 	// reach the listener can then reset the emulator or read its request
 	// log: keep it on loopback, or leave Control off for a shared instance.
 	Control bool
+	// ControlHosts are the names or addresses, besides loopback ones
+	// (localhost, 127.0.0.1, ::1), that the control API answers in the
+	// Host header: the listener's address when it is not on loopback, or
+	// the name a CI network gives it. The control API refuses any other
+	// Host (a page using DNS rebinding sends its own), and requests from
+	// web pages (docs/emulator.md, "The control API").
+	ControlHosts []string
 	// CA, when set, turns on HTTPS and proxy mode.
 	CA *CA
 	// OnReset, if set, runs after POST /_emulator/reset has emptied the
@@ -68,7 +75,7 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	s.once.Do(func() {
 		if s.Control {
-			s.control = s.controlHandler()
+			s.control = s.guardControl(s.controlHandler())
 		}
 		s.handler = http.HandlerFunc(s.serveHTTP)
 	})
