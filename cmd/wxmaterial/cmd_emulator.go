@@ -166,6 +166,9 @@ func parseClock(s string) (*emulator.FakeClock, error) {
 	if err != nil {
 		return nil, usagef("--clock %q: want system, fake, or an RFC 3339 time such as 2030-01-02T15:04:05+08:00", s)
 	}
+	if err := emulator.CheckClockTime(t); err != nil {
+		return nil, usagef("--clock %q: %s", s, strings.TrimPrefix(err.Error(), "emulator: "))
+	}
 	return emulator.NewFakeClock(t), nil
 }
 

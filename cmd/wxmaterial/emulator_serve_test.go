@@ -201,6 +201,8 @@ func TestServeBadInput(t *testing.T) {
 		want string
 	}{
 		{"bad clock", []string{"--clock", "tomorrow"}, exitUsage, `--clock "tomorrow": want system, fake, or an RFC 3339 time`},
+		{"clock past 9000", []string{"--clock", "9999-12-31T23:00:00Z"}, exitUsage, `--clock "9999-12-31T23:00:00Z": the clock cannot read 9999-12-31T23:00:00Z: it reads from 1970-01-01T00:00:00Z to 9000-01-01T00:00:00Z`},
+		{"clock before 1970", []string{"--clock", "1969-12-31T23:59:59Z"}, exitUsage, `the clock cannot read 1969-12-31T23:59:59Z`},
 		{"ca-cert without tls", []string{"--ca-cert", "ca.pem"}, exitUsage, "--ca-cert needs --tls"},
 		{"missing accounts file", []string{"--accounts", "nowhere.json"}, exitFailure, "--accounts: open nowhere.json"},
 		{"account without secret", []string{"--accounts", badJSON}, exitFailure, "official_accounts[0] (wx1): secret is required"},
