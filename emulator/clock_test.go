@@ -109,3 +109,27 @@ func panicOf(f func()) (msg string) {
 	f()
 	return ""
 }
+
+// TestTokenLifetimeAfterReopeningEarlier: state kept in a data directory
+// and reopened on an earlier clock still answers expires_in within a fresh
+// token's 7200 seconds.
+func TestTokenLifetimeAfterReopeningEarlier(t *testing.T) {
+	dir := t.TempDir()
+	stable := map[string]any{"grant_type": "client_credential", "appid": appID, "secret": appSecret}
+	later := newEnv(t, emulator.WithDir(dir), emulator.WithClock(emulator.NewFakeClock(epoch.AddDate(1, 0, 0))))
+	wantCode(t, later.postJSON(later.oa+"/cgi-bin/stable_token", stable), 0)
+	wantCode(t, later.getJSON(later.work+"/cgi-bin/gettoken?corpid="+corpID+"&corpsecret="+agentSecret), 0)
+	later.srv.Close()
+	must(t, later.e.Close())
+
+	v := newEnv(t, emulator.WithDir(dir)) // on epoch, a year earlier
+	for name, o := range map[string]obj{
+		"stable_token": v.postJSON(v.oa+"/cgi-bin/stable_token", stable),
+		"gettoken":     v.getJSON(v.work + "/cgi-bin/gettoken?corpid=" + corpID + "&corpsecret=" + agentSecret),
+	} {
+		wantCode(t, o, 0)
+		if n := o.num("expires_in"); n <= 0 || n > 7200 {
+			t.Errorf("%s after reopening a year earlier: expires_in %d, want 1 to 7200", name, n)
+		}
+	}
+}
