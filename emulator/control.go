@@ -49,11 +49,11 @@ var controlRoutes = []string{
 // base64 inside one).
 const controlBodyLimit = 64 << 20
 
-// adjustableClock is a Clock the control API can move, such as FakeClock.
+// adjustableClock is a Clock the control API can move: a FakeClock.
 type adjustableClock interface {
 	Clock
-	Advance(time.Duration)
-	Set(time.Time)
+	advance(time.Duration) error
+	set(time.Time) error
 }
 
 // control serves the control API of one Server.
@@ -318,10 +318,16 @@ func (c *control) setClock(w http.ResponseWriter, r *http.Request) {
 	case (req.Advance == nil) == (req.Set == nil):
 		replyError(w, http.StatusBadRequest, `give either "advance" (seconds, or a Go duration such as "72h") or "set" (an RFC 3339 time)`)
 		return
-	case req.Advance != nil:
-		clk.Advance(time.Duration(*req.Advance))
-	default:
-		clk.Set(*req.Set)
+	}
+	var err error
+	if req.Advance != nil {
+		err = clk.advance(time.Duration(*req.Advance))
+	} else {
+		err = clk.set(*req.Set)
+	}
+	if err != nil {
+		replyError(w, http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "emulator: "))
+		return
 	}
 	reply(w, http.StatusOK, c.clockView())
 }

@@ -58,6 +58,9 @@ func (v *env) ctl(method, path string, body any, out any) (int, []byte) {
 	}
 	req, err := http.NewRequest(method, v.srv.URL+path, rd)
 	must(v.t, err)
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := v.client.Do(req)
 	if err != nil {
 		v.t.Fatalf("%s %s: %v", method, path, err)

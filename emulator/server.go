@@ -28,13 +28,13 @@ const ControlPrefix = "/_emulator/"
 // With a CA, one listener speaks both HTTP and HTTPS: a connection whose
 // first byte opens a TLS handshake is served over TLS with a certificate
 // for api.weixin.qq.com, qyapi.weixin.qq.com, localhost and the listener's
-// addresses. A CONNECT request for api.weixin.qq.com or qyapi.weixin.qq.com
-// (any port) is answered 200 and the tunnel is served by the emulator
+// addresses. A CONNECT request for api.weixin.qq.com:443 or
+// qyapi.weixin.qq.com:443 is answered 200 and the tunnel is served by the emulator
 // itself, over TLS with the same CA (or plain HTTP if the client speaks
 // it), so a program run with HTTPS_PROXY pointing at the server and the CA
 // trusted reaches the emulator with its built-in URLs. A CONNECT for any
-// other host, and a proxy request (absolute URL) for any other host, is
-// refused with 403: nothing is ever forwarded.
+// other host or port, and a proxy request (absolute URL) for any other
+// host, is refused with 403: nothing is ever forwarded.
 //
 // The fields must not change once the server is in use.
 type Server struct {
@@ -44,6 +44,13 @@ type Server struct {
 	// reach the listener can then reset the emulator or read its request
 	// log: keep it on loopback, or leave Control off for a shared instance.
 	Control bool
+	// ControlHosts are the names or addresses, besides loopback ones
+	// (localhost, 127.0.0.1, ::1), that the control API answers in the
+	// Host header: the listener's address when it is not on loopback, or
+	// the name a CI network gives it. The control API refuses any other
+	// Host (a page using DNS rebinding sends its own), and requests from
+	// web pages (docs/emulator.md, "The control API").
+	ControlHosts []string
 	// CA, when set, turns on HTTPS and proxy mode.
 	CA *CA
 	// OnReset, if set, runs after POST /_emulator/reset has emptied the
@@ -68,7 +75,7 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	s.once.Do(func() {
 		if s.Control {
-			s.control = s.controlHandler()
+			s.control = s.guardControl(s.controlHandler())
 		}
 		s.handler = http.HandlerFunc(s.serveHTTP)
 	})
@@ -105,12 +112,14 @@ func refuseProxy(w http.ResponseWriter, target string) {
 // connect answers a CONNECT request: for a platform host it takes over the
 // connection and serves the emulator on the tunnel.
 func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if !platformHost(host) {
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil || !platformHost(host) {
 		refuseProxy(w, r.Host)
+		return
+	}
+	if port != "443" {
+		http.Error(w, fmt.Sprintf("emulator: the proxy serves %s and %s on port 443 only (HTTPS, as the platforms are reached); refused %s",
+			OfficialAccountHost, WeComHost, r.Host), http.StatusForbidden)
 		return
 	}
 	if s.CA == nil {

@@ -157,6 +157,42 @@ func TestProxyUntrustedCAFails(t *testing.T) {
 	}
 }
 
+// TestProxyRefusesOtherPorts: a CONNECT for a platform host on any port
+// but 443 (or on none) is refused, as other hosts are; :443 is served.
+func TestProxyRefusesOtherPorts(t *testing.T) {
+	s := startTLSServer(t)
+	tests := []struct {
+		name, target string
+		status       int
+		want         string
+	}{
+		{name: "OA on 8443", target: "api.weixin.qq.com:8443", status: http.StatusForbidden, want: "port 443 only"},
+		{name: "WeCom on 80", target: "qyapi.weixin.qq.com:80", status: http.StatusForbidden, want: "port 443 only"},
+		{name: "OA on 4430", target: "api.weixin.qq.com:4430", status: http.StatusForbidden, want: "port 443 only"},
+		{name: "no port", target: "api.weixin.qq.com", status: http.StatusForbidden, want: "never forwards"},
+		{name: "OA on 443", target: "api.weixin.qq.com:443", status: http.StatusOK},
+		{name: "WeCom on 443, upper case", target: "QYAPI.weixin.qq.com:443", status: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", s.addr)
+			must(t, err)
+			defer conn.Close()
+			_, err = io.WriteString(conn, "CONNECT "+tt.target+" HTTP/1.1\r\nHost: "+tt.target+"\r\n\r\n")
+			must(t, err)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodConnect})
+			must(t, err)
+			var body []byte
+			if resp.StatusCode != http.StatusOK {
+				body, _ = io.ReadAll(resp.Body)
+			}
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("CONNECT %s: %d %s, want %d and %q", tt.target, resp.StatusCode, body, tt.status, tt.want)
+			}
+		})
+	}
+}
+
 // TestProxyRefusesOtherHosts: CONNECT and proxy requests for any other host
 // are refused, and nothing is dialled.
 func TestProxyRefusesOtherHosts(t *testing.T) {

@@ -44,8 +44,11 @@ func (t *tokenRec) usable(now time.Time) bool {
 	return t != nil && !t.Revoked && now.Before(t.Expires) && (t.DeadAt.IsZero() || now.Before(t.DeadAt))
 }
 
+// remaining is the expires_in of a token at now: never more than a fresh
+// token's, even for one issued later than now (state kept in a data
+// directory and reopened on an earlier clock).
 func (t *tokenRec) remaining(now time.Time) int {
-	return int(t.Expires.Sub(now) / time.Second)
+	return int(min(max(t.Expires.Sub(now), 0), tokenLife) / time.Second)
 }
 
 // oaAccountFor checks appid, secret and caller IP the way both Official

@@ -64,6 +64,7 @@ func runEmulator(ctx context.Context, a *app, args []string) error {
 	accountsFile := fs.String("accounts", "", "add the accounts in `FILE` (JSON, or YAML if it ends in .yaml or .yml; see docs/emulator.md) besides the demo ones")
 	clockFlag := fs.String("clock", "system", "`CLOCK`: system, or fake (starts now and moves only by POST /_emulator/clock), or an RFC 3339 time for a fake clock starting then")
 	useTLS := fs.Bool("tls", false, "also serve HTTPS on the same port with a local CA (kept in --data-dir/tls, else made anew), and proxy CONNECT for the two platform hosts")
+	controlHosts := fs.String("control-host", "", "`NAMES` (comma-separated) the control API answers in the Host header besides loopback ones and the --addr host, such as the emulator's name in a CI network")
 	caCert := fs.String("ca-cert", "", "with --tls, write the CA certificate (PEM) to `FILE` for clients to trust")
 	rest, err := a.parse(fs, args[1:])
 	if err != nil {
@@ -113,7 +114,7 @@ func runEmulator(ctx context.Context, a *app, args []string) error {
 		em.Close()
 		return err
 	}
-	srv := &emulator.Server{Emulator: em, Control: !*noControl, OnReset: setup}
+	srv := &emulator.Server{Emulator: em, Control: !*noControl, OnReset: setup, ControlHosts: controlHostList(*addr, *controlHosts)}
 	if *useTLS {
 		if srv.CA, err = openServeCA(a.g.dataDir); err == nil && *caCert != "" {
 			err = writeCACert(*caCert, srv.CA)
@@ -164,6 +165,9 @@ func parseClock(s string) (*emulator.FakeClock, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return nil, usagef("--clock %q: want system, fake, or an RFC 3339 time such as 2030-01-02T15:04:05+08:00", s)
+	}
+	if err := emulator.CheckClockTime(t); err != nil {
+		return nil, usagef("--clock %q: %s", s, strings.TrimPrefix(err.Error(), "emulator: "))
 	}
 	return emulator.NewFakeClock(t), nil
 }
@@ -291,4 +295,21 @@ func printServe(w io.Writer, info serveInfo) {
 func isLoopback(a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	return ok && ta.IP.IsLoopback()
+}
+
+// controlHostList is the Server's ControlHosts: those of --control-host,
+// and the --addr host unless it is empty or an unspecified address.
+func controlHostList(addr, flag string) []string {
+	var hosts []string
+	for h := range strings.SplitSeq(flag, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" {
+		if ip := net.ParseIP(h); ip == nil || !ip.IsUnspecified() {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }

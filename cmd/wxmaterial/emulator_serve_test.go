@@ -71,6 +71,9 @@ func (s *served) control(t *testing.T, method, path, body string, out any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -198,6 +201,8 @@ func TestServeBadInput(t *testing.T) {
 		want string
 	}{
 		{"bad clock", []string{"--clock", "tomorrow"}, exitUsage, `--clock "tomorrow": want system, fake, or an RFC 3339 time`},
+		{"clock past 9000", []string{"--clock", "9999-12-31T23:00:00Z"}, exitUsage, `--clock "9999-12-31T23:00:00Z": the clock cannot read 9999-12-31T23:00:00Z: it reads from 1970-01-01T00:00:00Z to 9000-01-01T00:00:00Z`},
+		{"clock before 1970", []string{"--clock", "1969-12-31T23:59:59Z"}, exitUsage, `the clock cannot read 1969-12-31T23:59:59Z`},
 		{"ca-cert without tls", []string{"--ca-cert", "ca.pem"}, exitUsage, "--ca-cert needs --tls"},
 		{"missing accounts file", []string{"--accounts", "nowhere.json"}, exitFailure, "--accounts: open nowhere.json"},
 		{"account without secret", []string{"--accounts", badJSON}, exitFailure, "official_accounts[0] (wx1): secret is required"},
@@ -327,4 +332,55 @@ func pngFile(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestServeControlGuard: the served control API refuses a web page's
+// requests (a foreign Host or Origin, a simple Content-Type) and answers
+// the names --control-host adds.
+func TestServeControlGuard(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, "--clock", "fake", "--control-host", "emulator.ci, other.ci")
+	tests := []struct {
+		name, method, path string
+		host, origin, ct   string
+		status             int
+	}{
+		{name: "a --control-host name", method: "GET", path: "/_emulator/health", host: "emulator.ci:8080", status: http.StatusOK},
+		{name: "the second one", method: "GET", path: "/_emulator/health", host: "other.ci", status: http.StatusOK},
+		{name: "a rebound name", method: "GET", path: "/_emulator/requests", host: "evil.example", status: http.StatusForbidden},
+		{name: "a page's fault", method: "POST", path: "/_emulator/faults", origin: "http://evil.example", ct: "text/plain", status: http.StatusForbidden},
+		{name: "a simple Content-Type", method: "POST", path: "/_emulator/reset", ct: "text/plain", status: http.StatusUnsupportedMediaType},
+		{name: "the platform under any Host", method: "GET", path: "/oa/cgi-bin/token", host: "evil.example", status: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, s.info.URL+tt.path, strings.NewReader(`{"action":"status","status":500,"times":-1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			if tt.ct != "" {
+				req.Header.Set("Content-Type", tt.ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("%s %s: HTTP %d %s, want %d", tt.method, tt.path, resp.StatusCode, body, tt.status)
+			}
+		})
+	}
+	var faults struct{ Faults []any }
+	s.control(t, "GET", "/_emulator/faults", "", &faults)
+	if len(faults.Faults) != 0 {
+		t.Errorf("a refused request injected a fault: %+v", faults.Faults)
+	}
 }
