@@ -98,8 +98,8 @@ func (c *FakeClock) set(t time.Time) error {
 	return c.setLocked(t)
 }
 
-const backwardsNote = "the clock only moves forward; reset the emulator to start over (POST /_emulator/reset, Emulator.Reset), " +
-	"or start it on an earlier clock"
+const backwardsNote = "the clock only moves forward; to go back, start the emulator again on an earlier clock " +
+	"(a reset, POST /_emulator/reset or Emulator.Reset, forgets what was handed out but keeps the time)"
 
 func (c *FakeClock) setLocked(t time.Time) error {
 	if err := CheckClockTime(t); err != nil {

@@ -25,7 +25,7 @@ func TestControlClockRefusals(t *testing.T) {
 		{name: "advance to 9000 exactly", body: `{"advance":"1h"}`, want: "cannot read 9000-01-01T00:00:00Z"},
 		{name: "set past 9999", body: `{"set":"9999-12-31T23:00:00Z"}`, want: "cannot read 9999-12-31T23:00:00Z"},
 		{name: "set past 9999 by its zone", body: `{"set":"9999-12-31T23:00:00-14:00"}`, want: "cannot read 10000-01-01T13:00:00Z"},
-		{name: "advance backwards", body: `{"advance":"-1h"}`, want: "cannot advance the clock by -1h0m0s: the clock only moves forward; reset the emulator"},
+		{name: "advance backwards", body: `{"advance":"-1h"}`, want: "cannot advance the clock by -1h0m0s: the clock only moves forward; to go back, start the emulator again on an earlier clock"},
 		{name: "advance backwards in seconds", body: `{"advance":-0.5}`, want: "the clock only moves forward"},
 		{name: "set backwards", body: `{"set":"2030-01-02T03:04:05Z"}`, want: "cannot set the clock to 2030-01-02T03:04:05Z, before its time 8999-12-31T23:00:00Z: the clock only moves forward"},
 		{name: "set before 1970", body: `{"set":"0001-01-01T00:00:00Z"}`, want: "the clock only moves forward"},
