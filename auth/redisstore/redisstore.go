@@ -258,29 +258,18 @@ func (s *Store) CompareAndDelete(ctx context.Context, key, value string) (bool, 
 	return s.c.CompareAndDelete(ctx, s.keys(key).token, "token", value)
 }
 
-// lockScript takes the lock (KEYS[1]) for ARGV[1] with a TTL of ARGV[2]
-// ms, and records ARGV[1] as the last holder (KEYS[2]) for ARGV[3] ms.
-var lockScript = redis.NewScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-	redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
-	return 1
-end
-return 0
-`)
-
 // TryLock takes the refresh lock of key for hold plus three times the
-// store's timeout, or returns nil, nil when another holds it.
+// store's timeout (at most an hour), or returns nil, nil when another holds
+// it. A lock key it never makes (no TTL, a longer TTL, another type) is
+// repaired on the way: see the package documentation.
 func (s *Store) TryLock(ctx context.Context, key string, hold time.Duration) (auth.Lock, error) {
 	k := s.keys(key)
 	owner, err := redisbase.NewOwner()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: lock %s: %w", k.lock, err)
 	}
-	ttl := s.c.LockTTL(hold)
-	n, err := redisbase.Call(ctx, &s.c.Conn, "lock", k.lock, func(ctx context.Context) (int64, error) {
-		return lockScript.Run(ctx, s.c.RDB, []string{k.lock, k.holder}, owner, ttl.Milliseconds(), holderTTL.Milliseconds()).Int64()
-	})
-	if err != nil || n != 1 {
+	took, err := s.c.TryLock(ctx, k.lock, k.holder, owner, s.c.LockTTL(hold), holderTTL)
+	if err != nil || !took {
 		return nil, err
 	}
 	return &lock{s: s, k: k, owner: owner}, nil

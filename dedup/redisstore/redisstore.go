@@ -62,7 +62,6 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -193,21 +192,16 @@ func (s *Store) CompareAndDelete(ctx context.Context, key, value string) (bool, 
 }
 
 // TryLock takes the upload lock of key for hold plus three times the
-// store's timeout, or returns nil, nil when another holds it.
+// store's timeout (at most an hour), or returns nil, nil when another holds
+// it. A lock key it never makes (no TTL, a longer TTL, another type) is
+// repaired on the way: see the package documentation.
 func (s *Store) TryLock(ctx context.Context, key string, hold time.Duration) (dedup.Lock, error) {
 	k := s.LockKey(key)
 	owner, err := redisbase.NewOwner()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: lock %s: %w", k, err)
 	}
-	ttl := s.c.LockTTL(hold)
-	took, err := redisbase.Call(ctx, &s.c.Conn, "lock", k, func(ctx context.Context) (bool, error) {
-		err := s.c.RDB.Do(ctx, "SET", k, owner, "NX", "PX", ttl.Milliseconds()).Err()
-		if errors.Is(err, redis.Nil) {
-			return false, nil // held
-		}
-		return err == nil, err
-	})
+	took, err := s.c.TryLock(ctx, k, "", owner, s.c.LockTTL(hold), 0)
 	if err != nil || !took {
 		return nil, err
 	}
