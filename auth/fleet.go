@@ -204,14 +204,21 @@ func (c *Cache) waitFailed(ctx, wctx context.Context, old Token, wait time.Durat
 		return c.waitedOut(ctx, wait)
 	}
 	c.storeFailed(ctx, op, err)
+	tok, _, err := c.fetchLocal(ctx, old)
+	return tok, err
+}
+
+// fetchLocal fetches within the fetch timeout (see fetch) and makes the
+// token the one in memory.
+func (c *Cache) fetchLocal(ctx context.Context, old Token) (tok Token, fetched bool, err error) {
 	fctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	tok, _, err := c.fetch(fctx, old)
+	tok, fetched, err = c.fetch(fctx, old)
 	if err != nil {
-		return Token{}, err
+		return Token{}, false, err
 	}
 	c.setLocal(tok)
-	return tok, nil
+	return tok, fetched, nil
 }
 
 // waitedOut fetches without the fleet's lock, which another has held for
@@ -232,15 +239,9 @@ func (c *Cache) waitedOut(ctx context.Context, wait time.Duration) (Token, error
 		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "auth: another process has held the refresh lock too long; fetching without it", attrs...)
 	}
-	fctx, cancel := context.WithTimeout(ctx, c.timeout)
-	tok, fetched, err := c.fetch(fctx, Token{})
-	cancel()
-	if err != nil {
-		return Token{}, err
-	}
-	c.setLocal(tok)
-	if !fetched {
-		return tok, nil
+	tok, fetched, err := c.fetchLocal(ctx, Token{})
+	if err != nil || !fetched {
+		return tok, err
 	}
 	lock, err := c.shared.TryLock(ctx, c.key, c.timeout)
 	if err != nil {
@@ -291,15 +292,9 @@ func (c *Cache) fetchLocked(ctx context.Context, lock Lock, old Token) (Token, e
 			}
 		}
 	}
-	fctx, cancel := context.WithTimeout(ctx, c.timeout)
-	tok, fetched, err := c.fetch(fctx, old)
-	cancel()
-	if err != nil {
-		return Token{}, err
-	}
-	c.setLocal(tok)
-	if !fetched {
-		return tok, nil
+	tok, fetched, err := c.fetchLocal(ctx, old)
+	if err != nil || !fetched {
+		return tok, err
 	}
 	saved, err := lock.Save(ctx, tok)
 	switch {
