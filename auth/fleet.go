@@ -20,6 +20,13 @@ import (
 //     while the other processes wait for the lock to be released (or to
 //     lapse, if its holder died) and take the token saved. One fetch serves
 //     the whole fleet, however many processes ask at once.
+//   - It waits for another's lock at most twice its fetch timeout (the
+//     holder's fetch, then the lapse of its lock). Past that (a holder that
+//     outlives its lock, or a lock someone else set), it serves the token it
+//     is refreshing while that one lasts, or else fetches on its own rather
+//     than fail, logs a warning naming the lock (at most once a minute), and
+//     shares the token fetched only if it can take the lock by then and the
+//     store holds no fresh token.
 //   - Invalidate drops the rejected token from memory, then
 //     compare-and-deletes it in the store; the next Token takes the token
 //     the fleet has by then, or fetches one.
@@ -67,10 +74,28 @@ const storeWarnInterval = time.Minute
 // fleetState is what a Cache over a SharedStore keeps. Its fields are
 // guarded by the Cache's mu.
 type fleetState struct {
-	local      Token     // the token in use, served without a round trip
-	down       bool      // the last store call failed
-	warnedAt   time.Time // when the last warning about it was logged
-	suppressed int       // failures not logged since
+	local     Token     // the token in use, served without a round trip
+	down      bool      // the last store call failed
+	storeWarn warnLimit // the warnings that the store failed
+	lockWarn  warnLimit // the warnings that the lock was held too long
+}
+
+// warnLimit spaces warnings of one kind by storeWarnInterval.
+type warnLimit struct {
+	at         time.Time // when the last one was logged
+	suppressed int       // those not logged since
+}
+
+// allow reports whether to log a warning at now and, if so, how many were
+// not logged since the last one.
+func (w *warnLimit) allow(now time.Time) (ok bool, suppressed int) {
+	if !w.at.IsZero() && now.Sub(w.at) < storeWarnInterval && !now.Before(w.at) {
+		w.suppressed++
+		return false, 0
+	}
+	suppressed = w.suppressed
+	w.at, w.suppressed = now, 0
+	return true, suppressed
 }
 
 // localToken returns the token in memory if it may be served.
@@ -122,7 +147,8 @@ func (c *Cache) invalidateShared(ctx context.Context, rejected string) {
 // refreshShared runs inside the single flight when the store is shared. ctx
 // has no deadline: the wait for another process's fetch is bounded by twice
 // the fetch timeout (that process's fetch, then the lapse of its lock if it
-// died), and this Cache's own fetch by the fetch timeout.
+// died), after which the Cache goes on without the lock (waitFailed), and
+// this Cache's own fetch by the fetch timeout.
 func (c *Cache) refreshShared(ctx context.Context) (Token, error) {
 	s := c.shared
 	c.mu.Lock()
@@ -165,22 +191,80 @@ func (c *Cache) refreshShared(ctx context.Context) (Token, error) {
 	}
 }
 
-// waitFailed ends a shared refresh whose store call failed with err: when
-// the wait for another process lasted too long, it falls back to old or
-// fails; when the store failed, it fetches without the store.
+// waitFailed ends a shared refresh whose store call failed with err. When
+// the wait for another process lasted too long, it falls back to old, or,
+// if there is none, fetches on its own (waitedOut); when the store failed,
+// it fetches without the store.
 func (c *Cache) waitFailed(ctx, wctx context.Context, old Token, wait time.Duration, op string, err error) (Token, error) {
 	if wctx.Err() != nil {
-		err = fmt.Errorf("auth: fetch %s: another process has held the refresh lock for more than %v", c.key, wait)
-		return c.fallBack(ctx, old, c.now(), err)
+		if old.Value != "" && c.state(old, c.now()) != unusable {
+			err = fmt.Errorf("auth: fetch %s: another process has held the refresh lock for more than %v", c.key, wait)
+			return c.fallBack(ctx, old, c.now(), err)
+		}
+		return c.waitedOut(ctx, wait)
 	}
 	c.storeFailed(ctx, op, err)
+	tok, _, err := c.fetchLocal(ctx, old)
+	return tok, err
+}
+
+// fetchLocal fetches within the fetch timeout (see fetch) and makes the
+// token the one in memory.
+func (c *Cache) fetchLocal(ctx context.Context, old Token) (tok Token, fetched bool, err error) {
 	fctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	tok, _, err := c.fetch(fctx, old)
+	tok, fetched, err = c.fetch(fctx, old)
 	if err != nil {
-		return Token{}, err
+		return Token{}, false, err
 	}
 	c.setLocal(tok)
+	return tok, fetched, nil
+}
+
+// waitedOut fetches without the fleet's lock, which another has held for
+// more than wait (a holder slower than its fetch timeout, or a lock this
+// package did not make), rather than failing. It logs a warning (at most
+// once per storeWarnInterval), then shares the token only if it can take
+// the lock by then and the store holds no fresh token; otherwise the next
+// refresh tries again.
+func (c *Cache) waitedOut(ctx context.Context, wait time.Duration) (Token, error) {
+	now := c.now()
+	c.mu.Lock()
+	warn, suppressed := c.fleet.lockWarn.allow(now)
+	c.mu.Unlock()
+	if warn {
+		attrs := []slog.Attr{slog.String("key", c.key), slog.Duration("waited", wait), slog.Int("warnings_not_logged", suppressed)}
+		if lk, ok := c.shared.(interface{ LockKey(key string) string }); ok {
+			attrs = append(attrs, slog.String("lock", lk.LockKey(c.key)))
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, "auth: another process has held the refresh lock too long; fetching without it", attrs...)
+	}
+	tok, fetched, err := c.fetchLocal(ctx, Token{})
+	if err != nil || !fetched {
+		return tok, err
+	}
+	lock, err := c.shared.TryLock(ctx, c.key, c.timeout)
+	if err != nil {
+		c.storeFailed(ctx, "lock", err)
+		return tok, nil
+	}
+	if lock == nil {
+		return tok, nil // still held: the token stays this Cache's
+	}
+	defer func() {
+		if err := lock.Unlock(ctx); err != nil {
+			c.storeFailed(ctx, "unlock", err)
+		}
+	}()
+	if cur, ok, err := c.shared.Load(ctx, c.key); err != nil {
+		c.storeFailed(ctx, "load", err)
+		return tok, nil
+	} else if ok && c.state(cur, c.now()) >= held {
+		return tok, nil // another process shared a token meanwhile: keep it
+	}
+	if _, err := lock.Save(ctx, tok); err != nil {
+		c.storeFailed(ctx, "save", err)
+	}
 	return tok, nil
 }
 
@@ -208,15 +292,9 @@ func (c *Cache) fetchLocked(ctx context.Context, lock Lock, old Token) (Token, e
 			}
 		}
 	}
-	fctx, cancel := context.WithTimeout(ctx, c.timeout)
-	tok, fetched, err := c.fetch(fctx, old)
-	cancel()
-	if err != nil {
-		return Token{}, err
-	}
-	c.setLocal(tok)
-	if !fetched {
-		return tok, nil
+	tok, fetched, err := c.fetchLocal(ctx, old)
+	if err != nil || !fetched {
+		return tok, err
 	}
 	saved, err := lock.Save(ctx, tok)
 	switch {
@@ -237,14 +315,7 @@ func (c *Cache) storeFailed(ctx context.Context, op string, err error) {
 	now := c.now()
 	c.mu.Lock()
 	c.fleet.down = true
-	f := &c.fleet
-	warn := f.warnedAt.IsZero() || now.Sub(f.warnedAt) >= storeWarnInterval || now.Before(f.warnedAt)
-	suppressed := f.suppressed
-	if warn {
-		f.warnedAt, f.suppressed = now, 0
-	} else {
-		f.suppressed++
-	}
+	warn, suppressed := c.fleet.storeWarn.allow(now)
 	c.mu.Unlock()
 	if warn {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "auth: the shared token store failed; fetching tokens without it until it answers",

@@ -243,3 +243,61 @@ func TestSharedStoreWaitsForTheHolder(t *testing.T) {
 		t.Errorf("Token with a cancelled context = %v", err)
 	}
 }
+
+// TestSharedStoreLockHeldTooLongFetchesAlone: a Cache with no token to fall
+// back on fetches on its own once another has held the lock for twice the
+// fetch timeout, warns once a minute, shares nothing while the lock is
+// held, and the fleet goes back to the lock once it is free.
+func TestSharedStoreLockHeldTooLongFetchesAlone(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	srv := newTokenServer(t, clock)
+	s := newSharedStore()
+	logger, logs := newLogger()
+	f := newPlain(t, srv)
+	c := auth.NewCache(f, auth.WithStore(s), auth.WithClock(clock.Now), auth.WithFetchTimeout(50*time.Millisecond), auth.WithLogger(logger))
+	s.hold() // a holder that never comes back, nor lapses
+	tok := mustToken(t, c)
+	if plain, _, _, _ := srv.counts(); plain != 1 {
+		t.Errorf("%d fetches, want 1", plain)
+	}
+	if _, ok, _ := s.MemoryStore.Load(t.Context(), f.Key()); ok {
+		t.Error("the token fetched without the lock was saved while another held it")
+	}
+	// Rejected: the next refresh waits again, then fetches again, but does
+	// not warn again within the minute.
+	if err := c.Invalidate(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	second := mustToken(t, c)
+	if second == tok {
+		t.Error("the rejected token was served again")
+	}
+	if n := strings.Count(logs.String(), "held the refresh lock too long"); n != 1 {
+		t.Errorf("%d warnings within a minute, want 1:\n%s", n, logs)
+	}
+	clock.Advance(time.Minute)
+	if err := c.Invalidate(t.Context(), second); err != nil {
+		t.Fatal(err)
+	}
+	mustToken(t, c)
+	if n := strings.Count(logs.String(), "held the refresh lock too long"); n != 2 {
+		t.Errorf("%d warnings after a minute, want 2:\n%s", n, logs)
+	}
+	if strings.Contains(logs.String(), testSecret) {
+		t.Error("the log holds the secret")
+	}
+
+	// Freed: a cold Cache takes the lock, fetches and shares its token.
+	s.mu.Lock()
+	s.owner = 0
+	s.mu.Unlock()
+	cold := auth.NewCache(newPlain(t, srv), auth.WithStore(s), auth.WithClock(clock.Now), auth.WithFetchTimeout(50*time.Millisecond))
+	got := mustToken(t, cold)
+	if saved, ok, _ := s.MemoryStore.Load(t.Context(), f.Key()); !ok || saved.Value != got {
+		t.Error("a Cache that took the freed lock did not share its token")
+	}
+	if plain, _, _, _ := srv.counts(); plain != 4 {
+		t.Errorf("%d fetches, want 4", plain)
+	}
+}

@@ -46,10 +46,11 @@ type Service struct {
 	log      *slog.Logger
 	flight   singleflight.Group
 
-	mu     sync.Mutex
-	handed map[string]handed // media ids handed out, for Download to forget
-	sweep  int               // sweep handed when it grows past this
-	warned time.Time         // the last warning about the Store
+	mu         sync.Mutex
+	handed     map[string]handed // media ids handed out, for Download to forget
+	sweep      int               // sweep handed when it grows past this
+	warned     time.Time         // the last warning about the Store
+	lockWarned time.Time         // the last warning about a lock held too long
 
 	uploads, reused, passed, forgotten atomic.Int64
 }
@@ -216,16 +217,35 @@ func (s *Service) Stats() Stats {
 // storeWarnInterval spaces the warnings about a failing Store.
 const storeWarnInterval = time.Minute
 
+// lockHeld logs, at most once per storeWarnInterval, that an upload
+// waited wait for another's lock of key and goes on without it.
+func (s *Service) lockHeld(ctx context.Context, key string, wait time.Duration) {
+	if s.quiet(&s.lockWarned) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("key", key), slog.Duration("waited", wait)}
+	if lk, ok := s.store.(interface{ LockKey(key string) string }); ok {
+		attrs = append(attrs, slog.String("lock", lk.LockKey(key)))
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "dedup: another upload has held the lock too long; uploading without it", attrs...)
+}
+
 // storeFailed logs a Store failure, at most once per storeWarnInterval.
 func (s *Service) storeFailed(ctx context.Context, op string, err error) {
-	now := time.Now()
-	s.mu.Lock()
-	quiet := now.Sub(s.warned) < storeWarnInterval
-	if !quiet {
-		s.warned = now
-	}
-	s.mu.Unlock()
-	if !quiet {
+	if !s.quiet(&s.warned) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "dedup: the store failed; uploading without it", slog.String("op", op), slog.String("error", err.Error()))
 	}
+}
+
+// quiet reports whether a warning of the kind last logged at *warned was
+// logged less than storeWarnInterval ago; if not, it sets *warned to now.
+func (s *Service) quiet(warned *time.Time) bool {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(*warned) < storeWarnInterval {
+		return true
+	}
+	*warned = now
+	return false
 }

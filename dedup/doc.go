@@ -52,7 +52,11 @@
 // a single flight per key, and across processes the Store's per-key lock,
 // which one uploader holds while the others wait for the id it saves. A
 // lock lapses after WithLockTTL, so a process that dies holding it delays
-// the others by that much at most.
+// the others by that much at most. An upload waits for another's lock at
+// most twice WithLockTTL, and at most half the time its context has left;
+// past that (a lock someone else set, or a holder that outlived its lock)
+// it uploads without the lock, logs a warning naming the lock (at most
+// once a minute), and remembers the id.
 //
 // # Where it is kept
 //

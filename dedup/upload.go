@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
 )
@@ -218,20 +219,43 @@ func (s *Service) once(ctx context.Context, key, avoid string, do func(context.C
 // Store (waiting for another process that holds it, and taking what it
 // saved), uploads, saves and unlocks. A failing Store is logged and
 // skipped: once a call to it fails (or had failed, down), the upload makes
-// no more, so that a Store that hangs costs it one timeout.
+// no more, so that a Store that hangs costs it one timeout. The wait for
+// another's lock is bounded by twice the hold (the holder's upload, then
+// the lapse of its lock if it died), and by half the time ctx has left;
+// past it, the upload goes on without the lock, with a warning, and saves
+// what it uploaded.
 func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool, do func(context.Context) (result, error), down bool) (result, error) {
+	wait := 2 * s.hold
+	if d, ok := ctx.Deadline(); ok {
+		wait = max(min(wait, time.Until(d)/2), 0)
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	waitedOut := func() bool {
+		if ctx.Err() != nil || wctx.Err() == nil {
+			return false
+		}
+		s.lockHeld(ctx, key, wait)
+		return true
+	}
 	for waits := 0; !down; waits++ {
-		e, ok, failed := s.load(ctx, key)
+		e, ok, failed := s.load(wctx, key)
 		if ok && usable(e) {
 			return result{entry: e, memory: true}, nil
+		}
+		if failed && waitedOut() {
+			break
 		}
 		if down = failed; down || waits == maxWaits {
 			break
 		}
-		lock, err := s.store.TryLock(ctx, key, s.hold)
+		lock, err := s.store.TryLock(wctx, key, s.hold)
 		if err != nil {
 			if ctx.Err() != nil {
 				return result{}, ctx.Err()
+			}
+			if waitedOut() {
+				break
 			}
 			s.storeFailed(ctx, "lock", err)
 			down = true
@@ -246,9 +270,12 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 			down = failed
 			break
 		}
-		if err := s.store.WaitUnlock(ctx, key); err != nil {
+		if err := s.store.WaitUnlock(wctx, key); err != nil {
 			if ctx.Err() != nil {
 				return result{}, ctx.Err()
+			}
+			if waitedOut() {
+				break
 			}
 			s.storeFailed(ctx, "wait", err)
 			down = true

@@ -45,12 +45,20 @@
 //
 // TryLock is SET lock owner NX PX ttl, with a random owner per lock; the
 // TTL is the holder's fetch timeout plus three times this store's timeout
-// (its own round trips under the lock). Unlock deletes the lock only if it
+// (its own round trips under the lock), at most an hour. Unlock deletes the lock only if it
 // still holds the owner, and a Lock's Save stores the token only if no
 // other lock was taken since (the holder key), both in Lua scripts run with
 // EVALSHA, falling back to EVAL. WaitUnlock polls the lock's TTL, every
 // few milliseconds at first and then every 50 ms, and never past the lock's
 // lapse.
+//
+// A lock key this store never makes (one without a TTL, with a TTL over an
+// hour, which no lock it takes has, or of another type) was set by someone
+// else with write access to the Redis. TryLock repairs it in its script
+// and logs a warning naming the key: a key without a TTL or with a longer
+// one gets the lock's TTL (it lapses then), a key of another type is
+// deleted and the lock taken. WaitUnlock does not wait for a lock without
+// a TTL but pauses before it returns, so that no loop spins.
 //
 // # Timeouts
 //
@@ -258,29 +266,18 @@ func (s *Store) CompareAndDelete(ctx context.Context, key, value string) (bool, 
 	return s.c.CompareAndDelete(ctx, s.keys(key).token, "token", value)
 }
 
-// lockScript takes the lock (KEYS[1]) for ARGV[1] with a TTL of ARGV[2]
-// ms, and records ARGV[1] as the last holder (KEYS[2]) for ARGV[3] ms.
-var lockScript = redis.NewScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-	redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
-	return 1
-end
-return 0
-`)
-
 // TryLock takes the refresh lock of key for hold plus three times the
-// store's timeout, or returns nil, nil when another holds it.
+// store's timeout (at most an hour), or returns nil, nil when another holds
+// it. A lock key it never makes (no TTL, a longer TTL, another type) is
+// repaired on the way: see the package documentation.
 func (s *Store) TryLock(ctx context.Context, key string, hold time.Duration) (auth.Lock, error) {
 	k := s.keys(key)
 	owner, err := redisbase.NewOwner()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: lock %s: %w", k.lock, err)
 	}
-	ttl := s.c.LockTTL(hold)
-	n, err := redisbase.Call(ctx, &s.c.Conn, "lock", k.lock, func(ctx context.Context) (int64, error) {
-		return lockScript.Run(ctx, s.c.RDB, []string{k.lock, k.holder}, owner, ttl.Milliseconds(), holderTTL.Milliseconds()).Int64()
-	})
-	if err != nil || n != 1 {
+	took, err := s.c.TryLock(ctx, k.lock, k.holder, owner, s.c.LockTTL(hold), holderTTL)
+	if err != nil || !took {
 		return nil, err
 	}
 	return &lock{s: s, k: k, owner: owner}, nil

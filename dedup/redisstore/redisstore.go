@@ -43,12 +43,20 @@
 //
 // TryLock is SET lock owner NX PX ttl, with a random owner per lock; the
 // TTL is the Service's hold (dedup.WithLockTTL) plus three times this
-// store's timeout (its own round trips under the lock). Unlock deletes the
-// lock only if it still holds the owner, and CompareAndDelete deletes an
+// store's timeout (its own round trips under the lock), at most an hour.
+// Unlock deletes the lock only if it still holds the owner, and CompareAndDelete deletes an
 // entry only if it still holds the media id, both in Lua scripts run with
 // EVALSHA, falling back to EVAL. WaitUnlock polls the lock's TTL, every
 // few milliseconds at first and then every 50 ms, never past the lock's
 // lapse, and returns when the caller's context ends.
+//
+// A lock key this store never makes (one without a TTL, with a TTL over an
+// hour, which no lock it takes has, or of another type) was set by someone
+// else with write access to the Redis. TryLock repairs it in its script
+// and logs a warning naming the key: a key without a TTL or with a longer
+// one gets the lock's TTL (it lapses then), a key of another type is
+// deleted and the lock taken. WaitUnlock does not wait for a lock without
+// a TTL but pauses before it returns, so that no loop spins.
 //
 // # Timeouts
 //
@@ -62,7 +70,6 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -193,21 +200,16 @@ func (s *Store) CompareAndDelete(ctx context.Context, key, value string) (bool, 
 }
 
 // TryLock takes the upload lock of key for hold plus three times the
-// store's timeout, or returns nil, nil when another holds it.
+// store's timeout (at most an hour), or returns nil, nil when another holds
+// it. A lock key it never makes (no TTL, a longer TTL, another type) is
+// repaired on the way: see the package documentation.
 func (s *Store) TryLock(ctx context.Context, key string, hold time.Duration) (dedup.Lock, error) {
 	k := s.LockKey(key)
 	owner, err := redisbase.NewOwner()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: lock %s: %w", k, err)
 	}
-	ttl := s.c.LockTTL(hold)
-	took, err := redisbase.Call(ctx, &s.c.Conn, "lock", k, func(ctx context.Context) (bool, error) {
-		err := s.c.RDB.Do(ctx, "SET", k, owner, "NX", "PX", ttl.Milliseconds()).Err()
-		if errors.Is(err, redis.Nil) {
-			return false, nil // held
-		}
-		return err == nil, err
-	})
+	took, err := s.c.TryLock(ctx, k, "", owner, s.c.LockTTL(hold), 0)
 	if err != nil || !took {
 		return nil, err
 	}

@@ -238,10 +238,73 @@ func (c *Conn) CompareAndDelete(ctx context.Context, key, field, value string) (
 	return n == 1, err
 }
 
+// MaxLockTTL is the longest TTL of a lock the stores take, whatever the
+// hold asked for: a lock key with a longer TTL (or none, or of another
+// type) was not made by them, and TryLock repairs it.
+const MaxLockTTL = time.Hour
+
 // LockTTL is the TTL of a lock held for hold: hold plus three times the
-// timeout, the holder's own round trips under the lock.
+// timeout, the holder's own round trips under the lock, and at most
+// MaxLockTTL.
 func (c *Conn) LockTTL(hold time.Duration) time.Duration {
-	return max(hold, 0) + 3*c.Timeout
+	return min(max(hold, 0)+3*c.Timeout, MaxLockTTL)
+}
+
+// lockScript takes the lock (KEYS[1]) for ARGV[1] with a TTL of ARGV[2]
+// ms and, when KEYS[2] is given, records ARGV[1] there as the last holder
+// for ARGV[3] ms; it returns 1. When the lock is held, it returns 0, after
+// repairing a lock key the stores never make: one without a TTL, or with a
+// TTL over ARGV[4] ms (MaxLockTTL), gets a TTL of ARGV[2] ms (returned as
+// -1); one of another type is deleted and the lock taken (returned as 2).
+var lockScript = redis.NewScript(`
+local function take()
+	redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+	if #KEYS > 1 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3]) end
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+	if #KEYS > 1 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3]) end
+	return 1
+end
+local t = redis.call('TYPE', KEYS[1])
+t = t.ok or t
+if t ~= 'string' then
+	redis.call('DEL', KEYS[1])
+	take()
+	return 2
+end
+local p = redis.call('PTTL', KEYS[1])
+if p == -1 or p > tonumber(ARGV[4]) then
+	redis.call('PEXPIRE', KEYS[1], ARGV[2])
+	return -1
+end
+return 0
+`)
+
+// TryLock takes the lock at key for owner with a TTL of ttl and, when
+// holder is not empty, records owner at holder as the last holder for
+// holderTTL, in one script; it reports whether it took the lock. A lock
+// key the stores never make (no TTL, a TTL over MaxLockTTL, another type)
+// is repaired on the way and logged (warn): given a TTL of ttl, or
+// deleted and taken.
+func (c *Conn) TryLock(ctx context.Context, key, holder, owner string, ttl, holderTTL time.Duration) (bool, error) {
+	keys := []string{key}
+	if holder != "" {
+		keys = append(keys, holder)
+	}
+	n, err := Call(ctx, c, "lock", key, func(ctx context.Context) (int64, error) {
+		return lockScript.Run(ctx, c.RDB, keys, owner, ttl.Milliseconds(), holderTTL.Milliseconds(), MaxLockTTL.Milliseconds()).Int64()
+	})
+	if err != nil {
+		return false, err
+	}
+	switch n {
+	case -1:
+		c.Log.LogAttrs(ctx, slog.LevelWarn, c.Name+": a lock without a TTL, or with one over the longest a store takes, was not made by this store: its TTL is now the lock's",
+			slog.String("key", key), slog.Duration("ttl", ttl))
+	case 2:
+		c.Log.LogAttrs(ctx, slog.LevelWarn, c.Name+": a lock key of another type was not made by this store: deleted, and the lock taken", slog.String("key", key))
+	}
+	return n == 1 || n == 2, nil
 }
 
 // NewOwner returns a random owner value for a lock.
@@ -272,7 +335,9 @@ func (c *Conn) Unlock(ctx context.Context, key, owner string) error {
 
 // WaitUnlock polls the lock at key until it is gone, every few ms at
 // first, then every 50 ms, never past the lock's TTL, and fails when ctx
-// ends or a call fails.
+// ends or a call fails. A lock without a TTL, which the stores never make
+// (TryLock repairs it), is not waited for, but returns only after a pause,
+// so that a caller's loop of TryLock and WaitUnlock never spins.
 func (c *Conn) WaitUnlock(ctx context.Context, key string) error {
 	interval := pollFirst
 	timer := time.NewTimer(time.Hour)
@@ -284,8 +349,13 @@ func (c *Conn) WaitUnlock(ctx context.Context, key string) error {
 		if err != nil {
 			return err
 		}
-		// -2 ms: no key; -1 ms: a lock without TTL, not ours to wait on.
-		if left <= 0 {
+		// PTTL is -2 (ns, as go-redis reports it) when there is no key, -1
+		// when the key has no TTL.
+		noTTL := left == -1
+		switch {
+		case noTTL:
+			left, interval = pollMax, pollMax
+		case left <= 0:
 			return nil
 		}
 		timer.Reset(min(interval, left))
@@ -293,6 +363,9 @@ func (c *Conn) WaitUnlock(ctx context.Context, key string) error {
 		case <-timer.C:
 		case <-ctx.Done():
 			return fmt.Errorf("%s: wait %s: %w", c.Name, key, ctx.Err())
+		}
+		if noTTL {
+			return nil
 		}
 		interval = min(2*interval, pollMax)
 	}
