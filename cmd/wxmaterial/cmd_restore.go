@@ -116,6 +116,9 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkUniqueIDs(m); err != nil {
+		return fmt.Errorf("nothing restored: backup damaged: %w", err)
+	}
 	// Every file of the backup is read through root, which refuses a
 	// symlink out of the folder.
 	root, err := os.OpenRoot(dir)
@@ -236,6 +239,20 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return a.emitRestore(*res)
+}
+
+// checkUniqueIDs refuses a manifest that lists a media id twice: each id
+// is one item of the library backed up, restored once and mapped to one new
+// id, so a repeated id is a damaged or forged manifest, not two items.
+func checkUniqueIDs(m *manifest) error {
+	first := map[string]int{}
+	for i, e := range m.Items {
+		if j, ok := first[e.MediaID]; ok {
+			return fmt.Errorf("the manifest lists media id %s twice (items %d and %d)", e.MediaID, j+1, i+1)
+		}
+		first[e.MediaID] = i
+	}
+	return nil
 }
 
 // contentKey tells items apart by what restore would send.

@@ -166,3 +166,34 @@ func TestRestoreFollowsSymlinksInside(t *testing.T) {
 		t.Fatalf("account B holds %+v, the demo account %+v", s.LibraryCounts(appB), s.LibraryCounts(emulator.DemoAppID))
 	}
 }
+
+// TestRestoreRefusesDuplicateIDs: a manifest that lists an item twice
+// (which would upload it twice and count it once) is refused, naming the
+// id, before anything is sent.
+func TestRestoreRefusesDuplicateIDs(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	must(t, s.AddOfficialAccount(appB, secretB))
+	dir := hostileBackup(t, s)(t, func(string, *entry) {})
+	m := readTestManifest(t, dir)
+	var img entry
+	for _, e := range m.Items {
+		if e.Kind == material.KindImage {
+			img = e
+			break
+		}
+	}
+	m.Items = append(m.Items, img)
+	if _, err := m.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetRequests()
+	envB, flagsB := s.oa(appB, secretB)
+	cli(t, envB, append(flagsB, "restore", dir)...).fails(t, exitFailure, "nothing restored: backup damaged: the manifest lists media id "+img.MediaID+" twice")
+	for _, req := range s.Requests() {
+		t.Errorf("sent %s", req.Path)
+	}
+	if got := s.LibraryCounts(appB); got != (emulator.Counts{}) {
+		t.Fatalf("account B holds %+v after a refused restore", got)
+	}
+}
