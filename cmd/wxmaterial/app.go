@@ -220,9 +220,10 @@ func (a *app) report(name string, err error) int {
 		prefix += " " + name
 	}
 	// Several errors joined (delete's, one per id) are one per line, each
-	// with the prefix, so that every line says where it comes from.
+	// with the prefix, so that every line says where it comes from. A
+	// message may quote a manifest's or a server's text: see safeText.
 	for _, line := range strings.Split(r.Message, "\n") {
-		fmt.Fprintf(a.stderr, "%s: %s\n", prefix, line)
+		fmt.Fprintf(a.stderr, "%s: %s\n", prefix, safeText(line, ""))
 	}
 	if r.Usage != "" {
 		fmt.Fprintf(a.stderr, "Run '%s' for usage.\n", r.Usage)
@@ -441,7 +442,8 @@ func upperFirst(s string) string {
 // infof writes a status line to stderr, unless -q or --json.
 func (a *app) infof(format string, args ...any) {
 	if !a.g.quiet && !a.g.json {
-		fmt.Fprintf(a.stderr, "wxmaterial: "+format+"\n", args...)
+		// The arguments may hold a manifest's or a server's text: see safeText.
+		fmt.Fprintf(a.stderr, "wxmaterial: %s\n", safeText(fmt.Sprintf(format, args...), ""))
 	}
 }
 
@@ -468,5 +470,5 @@ func (a *app) stderrLine(what, msg string) {
 			return
 		}
 	}
-	fmt.Fprintf(a.stderr, "wxmaterial: %s: %s\n", what, msg)
+	fmt.Fprintf(a.stderr, "wxmaterial: %s: %s\n", what, safeText(msg, ""))
 }

@@ -116,6 +116,16 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkUniqueIDs(m); err != nil {
+		return fmt.Errorf("nothing restored: backup damaged: %w", err)
+	}
+	// Every file of the backup is read through root, which refuses a
+	// symlink out of the folder.
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	if !m.Complete {
 		a.warnf("the backup in %s is incomplete (its last run did not finish); restoring the %d items it holds", dir, len(m.Items))
 	}
@@ -128,7 +138,7 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &restorer{a: a, b: b, lib: lib, dir: dir, mapPath: *mapFlag}
+	r := &restorer{a: a, b: b, lib: lib, dir: dir, root: root, mapPath: *mapFlag}
 	if r.mapPath == "" {
 		r.mapPath = filepath.Join(dir, "restore-"+transport.CleanFilename(b.account)+".json")
 	}
@@ -187,7 +197,7 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 			res.InLibrary++
 			continue
 		}
-		if err := checkRestorable(dir, e); err != nil {
+		if err := checkRestorable(ctx, root, e); err != nil {
 			return fmt.Errorf("nothing restored: %w", err)
 		}
 		todo = append(todo, e)
@@ -231,6 +241,20 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	return a.emitRestore(*res)
 }
 
+// checkUniqueIDs refuses a manifest that lists a media id twice: each id
+// is one item of the library backed up, restored once and mapped to one new
+// id, so a repeated id is a damaged or forged manifest, not two items.
+func checkUniqueIDs(m *manifest) error {
+	first := map[string]int{}
+	for i, e := range m.Items {
+		if j, ok := first[e.MediaID]; ok {
+			return fmt.Errorf("the manifest lists media id %s twice (items %d and %d)", e.MediaID, j+1, i+1)
+		}
+		first[e.MediaID] = i
+	}
+	return nil
+}
+
 // contentKey tells items apart by what restore would send.
 type contentKey struct {
 	kind         material.Kind
@@ -254,6 +278,7 @@ type restorer struct {
 	b       *backend
 	lib     material.Library
 	dir     string
+	root    *os.Root // dir
 	mapPath string
 	ids     *idMap
 	res     *restoreResult
@@ -281,17 +306,17 @@ func (r *restorer) one(ctx context.Context, e entry) (string, error) {
 			return id, nil
 		}
 	}
-	p, err := e.path(r.dir)
+	rel, err := e.relPath()
 	if err != nil {
 		return "", err
 	}
 	for attempt := 1; ; attempt++ {
-		pend := pendingAdd{Kind: e.Kind, Name: restoreName(e, p), Since: time.Now().UTC()}
+		pend := pendingAdd{Kind: e.Kind, Name: restoreName(e, rel), Since: time.Now().UTC()}
 		r.ids.Pending[e.MediaID] = pend
 		if err := r.writeMap(); err != nil {
 			return "", fmt.Errorf("nothing sent: writing the map: %w", err)
 		}
-		newID, err := restoreItem(ctx, r.lib, r.dir, e)
+		newID, err := restoreItem(ctx, r.lib, r.root, e)
 		if err == nil {
 			return newID, nil
 		}
@@ -405,22 +430,33 @@ func libraryIDs(ctx context.Context, lib material.Library) (map[string]bool, err
 	return ids, nil
 }
 
-// checkRestorable checks that an item's file is in the backup with its
-// recorded hash and within the permanent library's limits.
-func checkRestorable(dir string, e entry) error {
-	if err := e.verify(dir); err != nil {
-		return fmt.Errorf("backup damaged: %w", err)
-	}
-	p, _ := e.path(dir)
-	src, err := material.FromFile(p)
+// checkRestorable checks that an item's file is in the backup, a regular
+// file inside it with its recorded hash, and within the permanent
+// library's limits.
+func checkRestorable(ctx context.Context, root *os.Root, e entry) error {
+	src, f, err := openRestorable(ctx, root, e)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	rule, err := material.RuleFor(material.OfficialAccount, material.APIPermanent, e.Kind)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", e.Kind, e.MediaID, err)
 	}
-	return rule.Validate(src.WithName(restoreName(e, p)))
+	return rule.Validate(src)
+}
+
+// openRestorable opens an item's file in the backup once, checks it (see
+// openEntry) and returns the Source to upload, which reads that same open
+// file, and the file, for the caller to close after the upload.
+func openRestorable(ctx context.Context, root *os.Root, e entry) (material.Source, *os.File, error) {
+	f, err := e.openEntry(ctx, root)
+	if err != nil {
+		return material.Source{}, nil, fmt.Errorf("backup damaged: %w", err)
+	}
+	rel, _ := e.relPath()
+	// A file and a known size: a replayable window of the handle checked.
+	return material.FromReader(restoreName(e, rel), f, e.Size), f, nil
 }
 
 // restoreName is the file name an item is uploaded under: its library name.
@@ -431,17 +467,14 @@ func restoreName(e entry, p string) string {
 	return filepath.Base(p)
 }
 
-// restoreItem adds one backed-up file to the library and returns its new id.
-func restoreItem(ctx context.Context, lib material.Library, dir string, e entry) (string, error) {
-	p, err := e.path(dir)
+// restoreItem adds one backed-up file to the library and returns its new
+// id. The file is checked again, from the handle the upload reads.
+func restoreItem(ctx context.Context, lib material.Library, root *os.Root, e entry) (string, error) {
+	src, f, err := openRestorable(ctx, root, e)
 	if err != nil {
 		return "", err
 	}
-	src, err := material.FromFile(p)
-	if err != nil {
-		return "", err
-	}
-	src = src.WithName(restoreName(e, p))
+	defer f.Close()
 	var m material.Media
 	if e.Kind == material.KindVideo {
 		var desc material.VideoDescription

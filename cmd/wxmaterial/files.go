@@ -119,16 +119,6 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// hashFile returns the SHA-256 (hex) and size of the file at path.
-func hashFile(path string) (sum string, size int64, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	return hashReader(f)
-}
-
 // hashReader returns the SHA-256 (hex) and length of what r yields.
 func hashReader(r io.Reader) (sum string, size int64, err error) {
 	h := sha256.New()

@@ -161,7 +161,7 @@ func (h *logHandler) warningLine(msg string, attrs []slog.Attr) []byte {
 		return b.Bytes()
 	}
 	b.WriteString("wxmaterial: warning: ")
-	b.WriteString(msg)
+	b.WriteString(safeText(msg, "")) // may quote a server's text: see safeText
 	for i, a := range attrs {
 		if i == 0 {
 			b.WriteString(":")

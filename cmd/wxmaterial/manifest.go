@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -88,8 +89,19 @@ func (m *manifest) write(dir string) ([]byte, error) {
 }
 
 // path returns the entry's file on disk, refusing a manifest path that
-// would leave the backup folder.
+// would leave the backup folder as text. Read it with openEntry, which also
+// refuses a symlink out of the folder.
 func (e *entry) path(dir string) (string, error) {
+	rel, err := e.relPath()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, rel), nil
+}
+
+// relPath returns the entry's file relative to the backup folder, refusing
+// a manifest path that would leave it as text.
+func (e *entry) relPath() (string, error) {
 	if e.File == "" {
 		return "", fmt.Errorf("%s %s has no file in the backup", e.Kind, e.MediaID)
 	}
@@ -97,24 +109,22 @@ func (e *entry) path(dir string) (string, error) {
 	if !filepath.IsLocal(rel) {
 		return "", fmt.Errorf("%s %s: file %q is outside the backup folder", e.Kind, e.MediaID, e.File)
 	}
-	return filepath.Join(dir, rel), nil
+	return rel, nil
 }
 
-// verify reports whether the entry's file is in dir with its recorded size
-// and hash.
+// verify reports whether the entry's file is in dir, a regular file inside
+// it, with its recorded size and hash.
 func (e *entry) verify(dir string) error {
-	p, err := e.path(dir)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
-	sum, size, err := hashFile(p)
+	defer root.Close()
+	f, err := e.openEntry(context.Background(), root)
 	if err != nil {
 		return err
 	}
-	if size != e.Size || sum != e.SHA256 {
-		return fmt.Errorf("%s differs from the manifest (size %d, sha256 %.12s…; recorded %d, %.12s…)", p, size, sum, e.Size, e.SHA256)
-	}
-	return nil
+	return f.Close()
 }
 
 // backupFileName is where an item's bytes go: <kind>/<media id>_<name>,

@@ -19,7 +19,9 @@ func (a *app) emit(v any, text func(w io.Writer)) error {
 		_, err = a.stdout.Write(b)
 		return err
 	}
-	text(a.stdout)
+	// Ids, names and kinds come from manifests and servers: shown, never
+	// acted on by the terminal.
+	text(safeWriter{a.stdout})
 	return nil
 }
 
@@ -63,12 +65,18 @@ func (ww *watchWriter) Write(p []byte) (int, error) {
 
 // row writes one line of a command's text output: fields separated by
 // tabs, the empty ones at the end left out, so that the line never ends in
-// a separator (scripts read the columns with cut -f).
+// a separator (scripts read the columns with cut -f). A tab, a newline or
+// another control character in a field is written escaped (see safeText),
+// so that a field is always one column of one line.
 func row(w io.Writer, fields ...string) {
 	for len(fields) > 0 && fields[len(fields)-1] == "" {
 		fields = fields[:len(fields)-1]
 	}
-	io.WriteString(w, strings.Join(fields, "\t")+"\n")
+	safe := make([]string, len(fields))
+	for i, f := range fields {
+		safe[i] = safeText(f, "")
+	}
+	io.WriteString(w, strings.Join(safe, "\t")+"\n")
 }
 
 // stamp formats a time for text output: UTC, to the second, or "-" when

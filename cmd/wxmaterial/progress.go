@@ -28,7 +28,7 @@ func (a *app) newBar(total int64, bytes bool, desc string) *bar {
 	}
 	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(a.stderr),
-		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetDescription(safeText(desc, "")), // may hold a file name from a server
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(80 * time.Millisecond),
 		progressbar.OptionShowCount(),
