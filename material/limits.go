@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 const (
@@ -185,6 +187,13 @@ func nameProblem(name string) string {
 		return "missing file name: the platform needs one"
 	case ".", "..":
 		return fmt.Sprintf("the file name %q names no file: give the file a name", name)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Sprintf("the file name %q is not valid UTF-8", name)
+	}
+	if i := strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fmt.Sprintf("the file name %q holds a control character (%U): the platform would show it to users as it is", name, r)
 	}
 	return ""
 }
