@@ -133,8 +133,9 @@ func WithFetcherLogger(l *slog.Logger) FetcherOption {
 //
 // When the fetch's context has a deadline (a Cache gives each fetch
 // WithFetchTimeout's), an attempt that another may follow gets at most half
-// of the time left: one that hangs is cut off and retried, instead of
-// spending the fetch's whole time. A forced refresh's attempts get all of it.
+// of the time left, but at least 5 s: one that hangs is cut off and
+// retried, instead of spending the fetch's whole time. A forced refresh's
+// attempts get all of it.
 func WithFetcherRetry(attempts int, minDelay, maxDelay time.Duration) FetcherOption {
 	return func(o *fetcherOptions) error {
 		p, err := poll.Policy{Attempts: attempts, MinDelay: minDelay, MaxDelay: maxDelay}.WithDefaults()
@@ -217,9 +218,10 @@ type reply struct {
 // which the platform declined in plain JSON.
 //
 // When ctx has a deadline (a Cache's fetch always has one) and another
-// attempt may follow, an attempt may use at most half of the time left, so
-// that one that hangs leaves time for the next instead of spending the
-// whole budget.
+// attempt may follow, an attempt may use at most half of the time left
+// (but never less than minAttemptTime, or all the time left when that is
+// shorter), so that one that hangs leaves time for the next instead of
+// spending the whole budget.
 func (e *endpoint) fetch(ctx context.Context, newRequest func(context.Context) (*http.Request, error), declinedOnly bool) (Token, error) {
 	for attempt := 1; ; attempt++ {
 		actx, cancel := e.attemptContext(ctx, attempt, declinedOnly)
@@ -251,17 +253,26 @@ func (e *endpoint) fetch(ctx context.Context, newRequest func(context.Context) (
 }
 
 // attemptContext is the context of one attempt: ctx, with a deadline at
-// half of ctx's remaining time when ctx has one and another attempt may
-// follow. A forced refresh is never resent after an attempt that got no
+// half of ctx's remaining time (at least minAttemptTime) when ctx has one
+// and another attempt may follow. A forced refresh is never resent after an attempt that got no
 // answer (the platform may have acted), so its attempts get the whole time.
 func (e *endpoint) attemptContext(ctx context.Context, attempt int, declinedOnly bool) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok || declinedOnly || attempt >= e.retry.Attempts {
 		return ctx, func() {}
 	}
-	half := time.Until(deadline) / 2
-	return context.WithTimeoutCause(ctx, half, fmt.Errorf("no answer within %v, half of the time left for the fetch (another attempt follows)", half.Round(time.Millisecond)))
+	left := time.Until(deadline)
+	d := max(left/2, min(left, minAttemptTime))
+	if d >= left {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("no answer within %v (an attempt gets half of the fetch's time left, at least %v; another follows)", d.Round(time.Millisecond), minAttemptTime))
 }
+
+// minAttemptTime is the least time an attempt that another may follow is
+// given before it is cut off: a slow but working endpoint answers within
+// it, and a fetch given less time than that is never cut.
+const minAttemptTime = 5 * time.Second
 
 // attemptCause puts first in err why req's attempt was cut short when its
 // own deadline (attemptContext), not ctx, ended it.
@@ -290,8 +301,9 @@ func (e *endpoint) do(ctx context.Context, req *http.Request) (Token, *failure) 
 	resp, err := e.client.Do(req)
 	if err != nil {
 		transient := ctx.Err() == nil && !poll.Permanent(err)
-		err = attemptCause(ctx, req, err)
-		err = e.fail(redact.WithoutURL(err)) // the URL names the endpoint again, its secret redacted
+		// The URL names the endpoint again, its secret redacted: drop it
+		// before anything wraps the *url.Error.
+		err = e.fail(attemptCause(ctx, req, redact.WithoutURL(err)))
 		e.log.LogAttrs(ctx, slog.LevelDebug, "auth: token request failed", e.attrs(req, wall, slog.String("error", err.Error()))...)
 		return Token{}, &failure{err: err, transient: transient, reason: "connection error"}
 	}

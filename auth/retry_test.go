@@ -84,6 +84,13 @@ type errorReader struct{ err error }
 
 func (e errorReader) Read([]byte) (int, error) { return 0, e.err }
 
+// attemptTimes returns when each counted request came.
+func (p *scriptedPlatform) attemptTimes() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.at...)
+}
+
 // gaps returns the time between the counted requests.
 func (p *scriptedPlatform) gaps() []time.Duration {
 	p.mu.Lock()
@@ -388,5 +395,47 @@ func TestFetchHungAttemptCause(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "no answer within 15s") || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want it to say the attempt had no answer within 15s, and to match context.DeadlineExceeded", err)
 		}
+		if msg := err.Error(); strings.Contains(msg, "gettoken?") || strings.Contains(msg, "corpsecret") {
+			t.Errorf("err = %v: it names the request's URL", err)
+		}
 	})
+}
+
+// TestFetchAttemptFloor: an attempt another may follow is never cut before
+// 5 s, and a fetch given less than that is never cut at all: a slow but
+// working endpoint still answers.
+func TestFetchAttemptFloor(t *testing.T) {
+	tests := []struct {
+		name    string
+		budget  time.Duration
+		wantCut time.Duration // when the hung first attempt is cut; 0: never, the fetch fails at its deadline
+	}{
+		{name: "8 s: cut at the floor", budget: 8 * time.Second, wantCut: 5 * time.Second},
+		{name: "30 s: cut at half", budget: 30 * time.Second, wantCut: 15 * time.Second},
+		{name: "3 s: never cut", budget: 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), tt.budget)
+				defer cancel()
+				p := &scriptedPlatform{replies: []scriptedReply{{hang: true}, {hang: true}, {hang: true}, {hang: true}}, token: fetchers[0].token}
+				start := time.Now()
+				_, err := fetchers[0].fetch(ctx, &http.Client{Transport: p})
+				if err == nil {
+					t.Fatal("every attempt hung, yet the fetch succeeded")
+				}
+				at := p.attemptTimes()
+				if tt.wantCut == 0 {
+					if len(at) != 1 || time.Since(start) != tt.budget {
+						t.Errorf("%d attempts, ended after %v; want one attempt for the whole %v", len(at), time.Since(start), tt.budget)
+					}
+					return
+				}
+				if len(at) < 2 || at[1].Sub(start) < tt.wantCut || at[1].Sub(start) > tt.wantCut+retryMin {
+					t.Errorf("second attempt at %v, want after a cut at %v and a backoff of at most %v", at[1].Sub(start), tt.wantCut, retryMin)
+				}
+			})
+		})
+	}
 }
