@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wxmaterial/wxmaterial/dedup"
+	"github.com/wxmaterial/wxmaterial/internal/fleettest"
 	"github.com/wxmaterial/wxmaterial/material"
 	"github.com/wxmaterial/wxmaterial/material/materialtest"
 )
@@ -638,4 +639,67 @@ func TestUseWhenForgetFails(t *testing.T) {
 	if err != nil || m.ID == stale.ID || count(f, "Upload") != 2 {
 		t.Errorf("Use = %q, %v after %d uploads; want the stale id passed over and a new upload", m.ID, err, count(f, "Upload"))
 	}
+}
+
+// hanging is a Store that answers its first call (a Load: nothing there)
+// and hangs on every other until its context ends or its own timeout of
+// 8 s (a Store bounds its calls itself), counting the calls it gets.
+type hanging struct{ calls atomic.Int64 }
+
+func (h *hanging) wait(ctx context.Context) error {
+	if h.calls.Add(1) == 1 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+	defer cancel()
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (h *hanging) Load(ctx context.Context, _ string) (dedup.Entry, bool, error) {
+	return dedup.Entry{}, false, h.wait(ctx)
+}
+func (h *hanging) Save(ctx context.Context, _ string, _ dedup.Entry, _ time.Duration) error {
+	return h.wait(ctx)
+}
+func (h *hanging) CompareAndDelete(ctx context.Context, _, _ string) (bool, error) {
+	return false, h.wait(ctx)
+}
+func (h *hanging) TryLock(ctx context.Context, _ string, _ time.Duration) (dedup.Lock, error) {
+	return nil, h.wait(ctx)
+}
+func (h *hanging) WaitUnlock(ctx context.Context, _ string) error { return h.wait(ctx) }
+
+// TestStoreHangsWithADeadline: a Store that starts to hang during an
+// upload whose caller has a deadline costs the upload one wait (half the
+// time left), is reported as the Store failing (not as another's lock,
+// which it never showed), and gets no more calls: the upload goes on and
+// saves nothing.
+func TestStoreHangsWithADeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logger, logs := fleettest.NewLogger()
+		f := materialtest.NewFake(material.OfficialAccount)
+		st := &hanging{}
+		s, err := dedup.New(f, dedup.WithStore(st), dedup.WithLogger(logger))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		began := time.Now()
+		if _, err := s.Upload(ctx, material.KindImage, materialtest.Sample(material.KindImage)); err != nil {
+			t.Fatalf("Upload = %v, want an upload without the Store", err)
+		}
+		if waited := time.Since(began); waited > 5*time.Second {
+			t.Errorf("the upload took %v, want at most half of its 10 s", waited)
+		}
+		if n := count(f, "Upload"); n != 1 {
+			t.Errorf("%d uploads, want 1", n)
+		}
+		if n := st.calls.Load(); n != 2 {
+			t.Errorf("%d calls to the Store, want 2 (a Load answered, a Load that hung): after it failed, no lock and no save", n)
+		}
+		if logs.Count("held the lock") != 0 {
+			t.Errorf("a hanging Store is reported as another's lock:\n%s", logs.String())
+		}
+	})
 }

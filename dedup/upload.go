@@ -231,8 +231,11 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	// held: another's lock was seen. Only then is a call cut off by wctx
+	// the wait for that lock running out; before, it is the Store failing.
+	held := false
 	waitedOut := func() bool {
-		if ctx.Err() != nil || wctx.Err() == nil {
+		if !held || ctx.Err() != nil || wctx.Err() == nil {
 			return false
 		}
 		s.lockHeld(ctx, key, wait)
@@ -270,6 +273,7 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 			down = failed
 			break
 		}
+		held = true
 		if err := s.store.WaitUnlock(wctx, key); err != nil {
 			if ctx.Err() != nil {
 				return result{}, ctx.Err()
