@@ -20,7 +20,10 @@ import (
 
 // serveInfo is what emulator serve prints once it listens.
 type serveInfo struct {
-	URL             string `json:"url"`
+	URL string `json:"url"`
+	// Listen is the address listened on when it is every address
+	// (0.0.0.0, [::]); URL then names the loopback address.
+	Listen          string `json:"listen,omitempty"`
 	OfficialAccount struct {
 		BaseURL string `json:"base_url"`
 		AppID   string `json:"appid"`
@@ -240,6 +243,15 @@ func writeCACert(path string, ca *emulator.CA) error {
 // describeServe fills what serve prints for a server listening on addr.
 func describeServe(addr string, srv *emulator.Server, fakeClock bool) serveInfo {
 	var info serveInfo
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			// Listening on every address: the URLs shown are this
+			// machine's loopback one, which the control API accepts
+			// (others reach it by a name given with --control-host).
+			info.Listen = addr
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
 	info.URL = "http://" + addr
 	info.OfficialAccount.BaseURL = info.URL + emulator.OfficialAccountPrefix
 	info.OfficialAccount.AppID, info.OfficialAccount.Secret = emulator.DemoAppID, emulator.DemoAppSecret
@@ -265,7 +277,11 @@ func describeServe(addr string, srv *emulator.Server, fakeClock bool) serveInfo 
 }
 
 func printServe(w io.Writer, info serveInfo) {
-	fmt.Fprintf(w, "wxmaterial emulator serving %s\n", info.URL)
+	if info.Listen != "" {
+		fmt.Fprintf(w, "wxmaterial emulator serving %s (listening on every address, %s)\n", info.URL, info.Listen)
+	} else {
+		fmt.Fprintf(w, "wxmaterial emulator serving %s\n", info.URL)
+	}
 	fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s\n", info.OfficialAccount.BaseURL, info.OfficialAccount.AppID, info.OfficialAccount.Secret)
 	fmt.Fprintf(w, "  Official Account: base URL %s  appid %s  secret %s  (empty library)\n", info.OfficialAccount2.BaseURL, info.OfficialAccount2.AppID, info.OfficialAccount2.Secret)
 	fmt.Fprintf(w, "  WeCom:            base URL %s  corpid %s  agentid %d  secret %s\n", info.WeCom.BaseURL, info.WeCom.CorpID, info.WeCom.AgentID, info.WeCom.Secret)

@@ -384,3 +384,18 @@ func TestServeControlGuard(t *testing.T) {
 		t.Errorf("a refused request injected a fault: %+v", faults.Faults)
 	}
 }
+
+// TestServeOnEveryAddress: serve on 0.0.0.0 shows loopback URLs, and the
+// control URL it shows answers (the control API refuses Hosts that are not
+// loopback or named with --control-host, and 0.0.0.0 is neither).
+func TestServeOnEveryAddress(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, "--addr", "0.0.0.0:0")
+	if s.info.Listen == "" || !strings.HasPrefix(s.info.URL, "http://127.0.0.1:") || !strings.HasPrefix(s.info.ControlURL, s.info.URL) {
+		t.Fatalf("serve printed url %q, control %q, listen %q; want loopback URLs and the address listened on", s.info.URL, s.info.ControlURL, s.info.Listen)
+	}
+	var health map[string]any
+	if code := s.control(t, http.MethodGet, "/_emulator/health", "", &health); code != http.StatusOK || health["status"] != "ok" {
+		t.Errorf("GET the control URL serve printed: HTTP %d, %v", code, health)
+	}
+}
