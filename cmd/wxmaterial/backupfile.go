@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // openEntry opens e's file in the backup folder root for reading, once:
@@ -75,10 +76,14 @@ func (e *entry) openError(root *os.Root, rel, what string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s is missing: %w", what, err)
 	}
-	// The folder refuses what the plain path reaches: a symlink (of the
-	// file or of a folder on its path) that leads out of it.
-	if _, serr := os.Stat(filepath.Join(root.Name(), rel)); serr == nil {
-		return fmt.Errorf("%s leads outside the backup folder (through a symlink): refused", what)
+	// os.Root refuses a symlink (of the file or of a folder on its path)
+	// that leads out of it with an error of its own (unexported: known by
+	// its text); any other failure (permission, too many open files) is
+	// said as it is.
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		if _, serr := os.Stat(filepath.Join(root.Name(), rel)); serr == nil {
+			return fmt.Errorf("%s leads outside the backup folder (through a symlink): refused", what)
+		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

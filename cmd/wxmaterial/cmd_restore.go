@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wxmaterial/wxmaterial/material"
@@ -516,35 +517,39 @@ func readIDMap(path string) (*idMap, error) {
 // emitRestore prints the outcome of a restore.
 func (a *app) emitRestore(res restoreResult) error {
 	return a.emit(res, func(w io.Writer) {
-		fmt.Fprintf(w, "restored %d %s of %s into %s (%d restored before, %d still in the library); map: %s\n", len(res.Restored), plural(len(res.Restored), "item"), res.Source, res.Target, res.Already, res.InLibrary, res.Map)
+		// The manifest's text, shown in one line: a tab or a newline in it
+		// escaped, like any control character (safeText).
+		q := func(s string) string { return safeText(s, "") }
+		source := q(res.Source)
+		fmt.Fprintf(w, "restored %d %s of %s into %s (%d restored before, %d still in the library); map: %s\n", len(res.Restored), plural(len(res.Restored), "item"), source, q(res.Target), res.Already, res.InLibrary, q(res.Map))
 		if n := len(res.Missing); n > 0 {
-			fmt.Fprintf(w, "  %d of them %s no longer in the library of %s when it was backed up (restored too; --present-only leaves such items out)\n", n, isAre(n), res.Source)
+			fmt.Fprintf(w, "  %d of them %s no longer in the library of %s when it was backed up (restored too; --present-only leaves such items out)\n", n, isAre(n), source)
 		}
 		if res.Returned > 0 {
-			fmt.Fprintf(w, "  %d lost %s %s back in the library of %s under another id (same name and content): not restored twice\n", res.Returned, plural(res.Returned, "item"), isAre(res.Returned), res.Source)
+			fmt.Fprintf(w, "  %d lost %s %s back in the library of %s under another id (same name and content): not restored twice\n", res.Returned, plural(res.Returned, "item"), isAre(res.Returned), source)
 		}
 		if res.LeftOut > 0 {
-			fmt.Fprintf(w, "  %d %s no longer in the library of %s when it was backed up: left out (--present-only)\n", res.LeftOut, plural(res.LeftOut, "item"), res.Source)
+			fmt.Fprintf(w, "  %d %s no longer in the library of %s when it was backed up: left out (--present-only)\n", res.LeftOut, plural(res.LeftOut, "item"), source)
 		}
 		if n := len(res.Readded); n > 0 {
-			fmt.Fprintf(w, "  %d %s the map listed but %s no longer held: added again\n", n, plural(n, "item"), res.Target)
+			fmt.Fprintf(w, "  %d %s the map listed but %s no longer held: added again\n", n, plural(n, "item"), q(res.Target))
 		}
 		if n := len(res.Found); n > 0 {
-			fmt.Fprintf(w, "  %d %s whose add had an unknown outcome found in %s: recorded, not added again\n", n, plural(n, "item"), res.Target)
+			fmt.Fprintf(w, "  %d %s whose add had an unknown outcome found in %s: recorded, not added again\n", n, plural(n, "item"), q(res.Target))
 		}
 		if len(res.Duplicates) > 0 {
-			fmt.Fprintf(w, "  possible duplicates in %s (same name and content as an item restored): %v\n", res.Target, res.Duplicates)
+			fmt.Fprintf(w, "  possible duplicates in %s (same name and content as an item restored): %s\n", q(res.Target), "["+q(strings.Join(res.Duplicates, " "))+"]")
 		}
 		for _, s := range res.Skipped {
-			name := s.MediaID
+			name := q(s.MediaID)
 			if len(s.Titles) > 0 {
 				name = fmt.Sprintf("%q", s.Titles[0])
 				if len(s.Titles) > 1 {
 					name += fmt.Sprintf(" (+%d more %s)", len(s.Titles)-1, plural(len(s.Titles)-1, "article"))
 				}
-				name += " " + s.MediaID
+				name += " " + q(s.MediaID)
 			}
-			fmt.Fprintf(w, "skipped %s %s: %s\n", s.Kind, name, s.Reason)
+			fmt.Fprintf(w, "skipped %s %s: %s\n", q(string(s.Kind)), name, q(s.Reason))
 		}
 	})
 }

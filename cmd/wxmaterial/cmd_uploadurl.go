@@ -125,10 +125,10 @@ func runUploadURL(ctx context.Context, a *app, args []string) error {
 	return a.emit(res, func(w io.Writer) {
 		if res.Name == "" {
 			// --job: the platform names neither the file nor its kind.
-			fmt.Fprintf(w, "%s\t%s\texpires %s\n", res.JobID, res.MediaID, stampPtr(res.ExpiresAt))
+			row(w, res.JobID, res.MediaID, "expires "+stampPtr(res.ExpiresAt))
 			return
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\texpires %s\n", res.Name, res.Kind, res.MediaID, stampPtr(res.ExpiresAt))
+		row(w, res.Name, string(res.Kind), res.MediaID, "expires "+stampPtr(res.ExpiresAt))
 	})
 }
 

@@ -104,3 +104,26 @@ func TestSafeText(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreSummaryOneLinePerFact: a manifest's account holding a tab and
+// a newline is shown escaped in restore's summary, which keeps one line
+// per fact.
+func TestRestoreSummaryOneLinePerFact(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	if err := s.AddOfficialAccount(appB, secretB); err != nil {
+		t.Fatal(err)
+	}
+	dir := hostileBackup(t, s)(t, func(string, *entry) {})
+	m := readTestManifest(t, dir)
+	m.Account = "wx\tforged\nrestored 99 items"
+	if _, err := m.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	envB, flagsB := s.oa(appB, secretB)
+	out := cli(t, envB, append(flagsB, "restore", dir)...).ok(t)
+	if strings.Count(out, "\nrestored ") != 0 || !strings.Contains(out, `wx\tforged\nrestored 99 items`) {
+		t.Errorf("restore's summary does not show the account escaped on one line:\n%s", out)
+	}
+	assertTerminalSafe(t, "restore's stdout", out)
+}
