@@ -100,6 +100,16 @@ func TestForeignLockNeverHangsAnUpload(t *testing.T) {
 			if n := h.n.Load(); n > 100 {
 				t.Errorf("Upload sent %d Redis commands, want at most 100", n)
 			}
+			// A lock key the package never makes (no TTL, over an hour,
+			// another type) was repaired: it is gone, or a plain lock
+			// lapsing within the lock's TTL; never left as it was.
+			if !tt.warned {
+				typ, _ := rdb.Type(t.Context(), fl.lock).Result()
+				ttl, _ := rdb.PTTL(t.Context(), fl.lock).Result()
+				if typ != "none" && (typ != "string" || ttl <= 0 || ttl > 2*hold) {
+					t.Errorf("the foreign lock %s is a %s with a TTL of %v after the upload: not repaired", fl.lock, typ, ttl)
+				}
+			}
 			if got := logs.Count("held the lock too long"); tt.warned && got != 1 {
 				t.Errorf("%d warnings that the lock was held too long, want 1:\n%s", got, logs)
 			}
