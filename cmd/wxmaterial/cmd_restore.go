@@ -174,6 +174,7 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 			present[keyOf(e)] = true
 		}
 	}
+	var readded []string // notes on items the map listed but the target lost
 	for _, e := range m.Items {
 		switch {
 		case e.Kind == material.KindNews:
@@ -191,7 +192,9 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 				res.Already++
 				continue
 			}
-			a.notef("%s %s was restored as %s, which %s no longer holds: adding it again", e.Kind, e.MediaID, newID, b.account)
+			// Said once every file has passed its check: a restore
+			// refused for a damaged backup adds nothing.
+			readded = append(readded, fmt.Sprintf("%s %s was restored as %s, which %s no longer holds: adding it again", e.Kind, e.MediaID, newID, b.account))
 			delete(r.ids.IDs, e.MediaID)
 			res.Readded = append(res.Readded, e.MediaID)
 		} else if have[e.MediaID] {
@@ -204,6 +207,9 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 		todo = append(todo, e)
 	}
 	r.ids.Skipped = res.Skipped
+	for _, note := range readded {
+		a.notef("%s", note)
+	}
 
 	a.infof("restoring %d %s of %s into %s (%d restored before, %d still in the library, %d news to skip)", len(todo), plural(len(todo), "item"), m.Account, b.account, res.Already, res.InLibrary, len(res.Skipped))
 	bar := a.newBar(int64(len(todo)), false, "restore")

@@ -146,3 +146,38 @@ func TestRestoreRefusesDuplicateIDs(t *testing.T) {
 		t.Fatalf("account B holds %+v after a refused restore", got)
 	}
 }
+
+// TestRefusedRestoreSaysNothingOfReadding: an item the id map lists but the
+// target lost is announced as "adding it again" only once every file has
+// passed its check: a restore refused for a damaged backup adds nothing,
+// and says nothing of adding.
+func TestRefusedRestoreSaysNothingOfReadding(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	must(t, s.AddOfficialAccount(appB, secretB))
+	dir := hostileBackup(t, s)(t, func(string, *entry) {})
+	envB, flagsB := s.oa(appB, secretB)
+	var res restoreResult
+	cli(t, envB, append(flagsB, "restore", dir, "--json")...).decode(t, &res)
+	// The target loses an item the map lists, and that item's file in the
+	// backup is damaged (a named pipe).
+	m := readTestManifest(t, dir)
+	var lost string
+	for _, e := range m.Items {
+		if e.Kind == material.KindVoice {
+			lost = res.Restored[e.MediaID]
+			must(t, os.Remove(filepath.Join(dir, filepath.FromSlash(e.File))))
+			must(t, syscall.Mkfifo(filepath.Join(dir, filepath.FromSlash(e.File)), 0o644))
+			break
+		}
+	}
+	if lost == "" {
+		t.Fatal("no voice restored to lose")
+	}
+	cli(t, envB, append(flagsB, "delete", lost)...).ok(t)
+	r := cli(t, envB, append(flagsB, "restore", dir)...)
+	r.fails(t, exitFailure, "nothing restored: backup damaged")
+	if strings.Contains(r.stderr, "adding it again") {
+		t.Errorf("a refused restore announced adding an item again:\n%s", r.stderr)
+	}
+}
