@@ -175,15 +175,17 @@ func (h *logHandler) warningLine(msg string, attrs []slog.Attr) []byte {
 	return b.Bytes()
 }
 
-// writeJSON writes v as JSON without escaping <, > and &, as the tool's
-// other output.
+// writeJSON writes v as JSON without escaping <, > and &, and with what a
+// terminal acts on escaped, as the tool's other output.
 func writeJSON(b *bytes.Buffer, v any) {
-	enc := json.NewEncoder(b)
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
+		one.Reset()
 		_ = enc.Encode(fmt.Sprint(v)) // a string always encodes
 	}
-	b.Truncate(b.Len() - 1) // Encode's newline
+	b.Write(safeJSON(bytes.TrimSuffix(one.Bytes(), []byte("\n")))) // without Encode's newline
 }
 
 // jsonValue returns what a value of an attribute is in JSON: numbers and

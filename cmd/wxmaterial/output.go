@@ -27,7 +27,8 @@ func (a *app) emit(v any, text func(w io.Writer)) error {
 
 // marshalJSON encodes v as JSON ending in a newline, indented by indent
 // ("" for one line), without escaping <, > and & (the tool's output and
-// files hold HTML as it is, "<p>", never "\u003cp\u003e").
+// files hold HTML as it is, "<p>", never "\u003cp\u003e"), and with what
+// a terminal acts on escaped (safeJSON).
 func marshalJSON(v any, indent string) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -36,7 +37,7 @@ func marshalJSON(v any, indent string) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return safeJSON(b.Bytes()), nil
 }
 
 // watchWriter passes writes on to w and notes whether they held needle,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -85,4 +86,28 @@ func (s safeWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// safeJSON returns encoded JSON with DEL, C1 controls and bidirectional
+// controls written as \u escapes, which encoding/json leaves raw (it
+// escapes C0 controls itself): the same value to any JSON reader, and
+// nothing a terminal acts on when the output is shown as it is. These
+// characters can only stand inside strings, so the bytes are rewritten
+// without parsing them.
+func safeJSON(b []byte) []byte {
+	s := string(b)
+	i := strings.IndexFunc(s, func(r rune) bool { return r >= 0x20 && mustEscape(r, "") })
+	if i < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, s[:i]...)
+	for _, r := range s[i:] {
+		if r >= 0x20 && mustEscape(r, "") {
+			out = append(out, fmt.Sprintf(`\u%04x`, r)...)
+			continue
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,4 +128,29 @@ func TestRestoreSummaryOneLinePerFact(t *testing.T) {
 		t.Errorf("restore's summary does not show the account escaped on one line:\n%s", out)
 	}
 	assertTerminalSafe(t, "restore's stdout", out)
+}
+
+// TestSafeJSON: DEL, C1 and bidirectional controls, which encoding/json
+// leaves raw, come out as \u escapes; the JSON still decodes to the same
+// value.
+func TestSafeJSON(t *testing.T) {
+	in := map[string]string{"name": "a\x7fb\u009bc\u202egpj.exe 素材\x1b"}
+	b, err := marshalJSON(in, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"name":"a\u007fb\u009bc\u202egpj.exe 素材\u001b"}` + "\n"
+	if string(b) != want {
+		t.Errorf("marshalJSON = %s, want %s", b, want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(b, &back); err != nil || back["name"] != in["name"] {
+		t.Errorf("the escaped JSON decodes to %q, %v; want %q", back["name"], err, in["name"])
+	}
+	assertTerminalSafe(t, "marshalJSON", string(b))
+	var lb bytes.Buffer
+	writeJSON(&lb, in["name"])
+	if want := `"a\u007fb\u009bc\u202egpj.exe 素材\u001b"`; lb.String() != want {
+		t.Errorf("writeJSON = %s, want %s", lb.String(), want)
+	}
 }
