@@ -207,17 +207,19 @@ func (p *copyPlan) run(ctx context.Context, dst, src Service, mediaID string) (M
 	}
 	defer c.Close()
 
+	// A name from the source (not WithFileName's, which is checked) is
+	// kept, cleaned of what no name may hold.
 	name := p.cfg.name
 	if name == "" {
-		name = baseName(c.Name)
+		name = CleanFileName(c.Name)
 	}
 	if name == "" && desc != nil {
 		// A library video's link carries no name: its title is the best
 		// one (fitName adds the extension).
-		name = baseName(strings.TrimSpace(desc.Title))
+		name = CleanFileName(strings.TrimSpace(desc.Title))
 	}
-	if name == "" {
-		name = baseName(mediaID)
+	if name == "" || name == "." || name == ".." {
+		name = CleanFileName(mediaID)
 	}
 	size := c.Size
 	if size < 0 {

@@ -388,6 +388,25 @@ func TestCopyNames(t *testing.T) {
 	})
 }
 
+// TestCopyCleansSourceNames: a source's name holding what no name may hold
+// (a control character, a bidirectional override) is kept, cleaned, rather
+// than failing the copy.
+func TestCopyCleansSourceNames(t *testing.T) {
+	wc, oa := materialtest.NewFake(material.WeCom), materialtest.NewFake(material.OfficialAccount)
+	up, err := wc.Upload(t.Context(), material.KindImage, materialtest.Sample(material.KindImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &named{Service: wc, name: "bad\x1b[31m\u202egnp.png"}
+	if _, err := material.Copy(t.Context(), oa, src, up.ID, material.KindImage); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	calls := oa.Calls()
+	if got := calls[len(calls)-1].Name; got != "bad[31mgnp.png" {
+		t.Errorf("the target received %q, want bad[31mgnp.png", got)
+	}
+}
+
 // named renames a Service's downloads.
 type named struct {
 	material.Service

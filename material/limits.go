@@ -180,7 +180,9 @@ func (r Rule) checkSize(name string, size int64) error {
 }
 
 // nameProblem says what is wrong with a file name to send, already a base
-// name, or returns "": one that is empty, "." or "..", names no file.
+// name, or returns "": one that is empty, "." or "..", names no file; one
+// that is not UTF-8, or holds a control character or a bidirectional
+// override or isolate (unsafeNameRune), would not read as it is.
 func nameProblem(name string) string {
 	switch name {
 	case "":
@@ -191,11 +193,20 @@ func nameProblem(name string) string {
 	if !utf8.ValidString(name) {
 		return fmt.Sprintf("the file name %q is not valid UTF-8", name)
 	}
-	if i := strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }); i >= 0 {
+	if i := strings.IndexFunc(name, unsafeNameRune); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(name[i:])
 		return fmt.Sprintf("the file name %q holds a control character (%U): the platform would show it to users as it is", name, r)
 	}
 	return ""
+}
+
+// unsafeNameRune reports a character a file name must not hold: a control
+// character (C0, DEL, C1) or a bidirectional override or isolate
+// (U+202A-U+202E, U+2066-U+2069), which make a name read otherwise than it
+// is ("gpj.exe" shown as "exe.jpg"). The marks that Arabic and Hebrew names
+// carry (U+200E, U+200F, U+061C) are kept.
+func unsafeNameRune(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // Prepare makes src ready to upload under the rule: a source of unknown size

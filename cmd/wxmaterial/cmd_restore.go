@@ -468,8 +468,10 @@ func openRestorable(ctx context.Context, root *os.Root, e entry) (material.Sourc
 
 // restoreName is the file name an item is uploaded under: its library name.
 func restoreName(e entry, p string) string {
-	if e.Name != "" {
-		return e.Name
+	// The library's name, kept: cleaned of what no name may hold (a
+	// control character, a bidirectional override), not refused.
+	if n := material.CleanFileName(e.Name); n != "" && n != "." && n != ".." {
+		return n
 	}
 	return filepath.Base(p)
 }
