@@ -218,10 +218,9 @@ type reply struct {
 // which the platform declined in plain JSON.
 //
 // When ctx has a deadline (a Cache's fetch always has one) and another
-// attempt may follow, an attempt may use at most half of the time left
-// (but never less than minAttemptTime, or all the time left when that is
-// shorter), so that one that hangs leaves time for the next instead of
-// spending the whole budget.
+// attempt may follow in the time left, an attempt may use at most half of
+// that time (but never less than minAttemptTime), so that one that hangs
+// leaves time for the next instead of spending the whole budget.
 func (e *endpoint) fetch(ctx context.Context, newRequest func(context.Context) (*http.Request, error), declinedOnly bool) (Token, error) {
 	for attempt := 1; ; attempt++ {
 		actx, cancel := e.attemptContext(ctx, attempt, declinedOnly)
@@ -263,7 +262,9 @@ func (e *endpoint) attemptContext(ctx context.Context, attempt int, declinedOnly
 	}
 	left := time.Until(deadline)
 	d := max(left/2, min(left, minAttemptTime))
-	if d >= left {
+	if left-d < d/2+e.retry.MinDelay {
+		// No room for another attempt after this one (its backoff, and
+		// time for an answer): cutting it would only lose a slow answer.
 		return ctx, func() {}
 	}
 	return context.WithTimeoutCause(ctx, d, fmt.Errorf("no answer within %v (an attempt gets half of the fetch's time left, at least %v; another follows)", d.Round(time.Millisecond), minAttemptTime))

@@ -701,5 +701,8 @@ func TestStoreHangsWithADeadline(t *testing.T) {
 		if logs.Count("held the lock") != 0 {
 			t.Errorf("a hanging Store is reported as another's lock:\n%s", logs.String())
 		}
+		if logs.Count("level=WARN") != 1 || logs.Count("no answer within") != 1 {
+			t.Errorf("want one warning that the Store did not answer:\n%s", logs.String())
+		}
 	})
 }

@@ -249,6 +249,11 @@ func (s *Service) lead(ctx context.Context, key string, usable func(Entry) bool,
 		if failed && waitedOut() {
 			break
 		}
+		if failed && !held && ctx.Err() == nil && wctx.Err() != nil {
+			// Cut off by the wait, with no lock seen: the Store did not
+			// answer in time (load, cut by wctx, said nothing).
+			s.storeFailed(ctx, "load", fmt.Errorf("no answer within %v", wait))
+		}
 		if down = failed; down || waits == maxWaits {
 			break
 		}

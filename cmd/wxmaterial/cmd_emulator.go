@@ -248,6 +248,9 @@ func describeServe(addr string, srv *emulator.Server, fakeClock bool) serveInfo 
 			// Listening on every address: the URLs shown are this
 			// machine's loopback one, which the control API accepts
 			// (others reach it by a name given with --control-host).
+			// IPv4's, also for [::]: Go listens on "tcp" wildcards in
+			// both families (IPV6_V6ONLY off), and 127.0.0.1 exists where
+			// ::1 may not.
 			info.Listen = addr
 			addr = net.JoinHostPort("127.0.0.1", port)
 		}
