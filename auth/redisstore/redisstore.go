@@ -74,7 +74,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -222,18 +221,12 @@ func (s *Store) Load(ctx context.Context, key string) (auth.Token, bool, error) 
 
 // decode reads a token key's value and TTL (ms), or says what is wrong.
 func decode(raw string, pttl int64, now time.Time) (auth.Token, string) {
-	var v value
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
+	v, problem := redisbase.Strict[value](raw, pttl, "a token")
 	switch {
-	case raw == "":
-		return auth.Token{}, "empty value"
-	case dec.Decode(&v) != nil || dec.More():
-		return auth.Token{}, "not the JSON of a token"
+	case problem != "":
+		return auth.Token{}, problem
 	case v.Token == "":
 		return auth.Token{}, "no token"
-	case pttl <= 0:
-		return auth.Token{}, "no TTL"
 	}
 	t := auth.Token{Value: v.Token}
 	if !v.ExpiresAt.IsZero() {

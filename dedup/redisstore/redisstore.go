@@ -72,7 +72,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -160,18 +159,12 @@ func (s *Store) Load(ctx context.Context, key string) (dedup.Entry, bool, error)
 
 // decode reads an entry key's value and TTL (ms), or says what is wrong.
 func decode(raw string, pttl int64) (dedup.Entry, string) {
-	var v value
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
+	v, problem := redisbase.Strict[value](raw, pttl, "an entry")
 	switch {
-	case raw == "":
-		return dedup.Entry{}, "empty value"
-	case dec.Decode(&v) != nil || dec.More():
-		return dedup.Entry{}, "not the JSON of an entry"
+	case problem != "":
+		return dedup.Entry{}, problem
 	case v.Value == "":
 		return dedup.Entry{}, "no media id"
-	case pttl <= 0:
-		return dedup.Entry{}, "no TTL"
 	}
 	return dedup.Entry{Value: v.Value, CreatedAt: v.CreatedAt, ExpiresAt: v.ExpiresAt}, ""
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -369,4 +370,26 @@ func (c *Conn) WaitUnlock(ctx context.Context, key string) error {
 		}
 		interval = min(2*interval, pollMax)
 	}
+}
+
+// Strict decodes a stored value into a T: one JSON object of T's fields and
+// no other, in a key with a TTL (pttl, in ms, as PTTL answers). Otherwise it
+// returns what is wrong, for Load's warning: "empty value", "not the JSON of
+// " + what, "no TTL". A value is never trusted beyond that: the stores check
+// their own required fields after it.
+func Strict[T any](raw string, pttl int64, what string) (T, string) {
+	var v T
+	if raw == "" {
+		return v, "empty value"
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&v) != nil || dec.More() {
+		var zero T
+		return zero, "not the JSON of " + what
+	}
+	if pttl <= 0 {
+		return v, "no TTL"
+	}
+	return v, ""
 }

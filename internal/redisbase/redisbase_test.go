@@ -89,3 +89,29 @@ func TestCallFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestStrict: a stored value decodes only as one JSON object of the type's
+// fields, in a key with a TTL.
+func TestStrict(t *testing.T) {
+	type v struct {
+		A string `json:"a"`
+	}
+	for _, tc := range []struct {
+		name, raw string
+		pttl      int64
+		want      v
+		problem   string
+	}{
+		{name: "good", raw: `{"a":"x"}`, pttl: 1000, want: v{A: "x"}},
+		{name: "empty", raw: "", pttl: 1000, problem: "empty value"},
+		{name: "garbage", raw: "garbage", pttl: 1000, problem: "not the JSON of a thing"},
+		{name: "unknown field", raw: `{"a":"x","b":1}`, pttl: 1000, problem: "not the JSON of a thing"},
+		{name: "two objects", raw: `{"a":"x"} {"a":"y"}`, pttl: 1000, problem: "not the JSON of a thing"},
+		{name: "no TTL", raw: `{"a":"x"}`, pttl: -1, want: v{A: "x"}, problem: "no TTL"},
+	} {
+		got, problem := redisbase.Strict[v](tc.raw, tc.pttl, "a thing")
+		if got != tc.want || problem != tc.problem {
+			t.Errorf("%s: Strict = %+v, %q; want %+v, %q", tc.name, got, problem, tc.want, tc.problem)
+		}
+	}
+}
